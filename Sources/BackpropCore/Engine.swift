@@ -1,0 +1,104 @@
+/// Forward and backward passes over preallocated buffers, for batches of up to
+/// `capacity` samples of one network shape.
+///
+/// One engine serves a whole training run: every pass reuses its buffers, so the
+/// loop allocates nothing. Batches are matrices, so each layer is one matrix–matrix
+/// product rather than a loop of vector products.
+final class Engine {
+    let shapes: [LayerShape]
+    let capacity: Int
+    /// Per layer: weighted inputs h, outputs y = f(h), error terms δ (batch × units).
+    let weighted: [Buffer]
+    let outputs: [Buffer]
+    let deltas: [Buffer]
+    /// Per layer: ∂loss/∂W and ∂loss/∂b, averaged over the batch.
+    let gradients: Parameters
+    /// Scratch for Wᵀ, units × inputs, the largest layer's size.
+    private let transposed: Buffer
+
+    init(parameters: Parameters, capacity: Int) {
+        shapes = parameters.shapes
+        self.capacity = capacity
+        weighted = shapes.map { Buffer(count: capacity * $0.units) }
+        outputs = shapes.map { Buffer(count: capacity * $0.units) }
+        deltas = shapes.map { Buffer(count: capacity * $0.units) }
+        gradients = Parameters(zerosLike: parameters)
+        transposed = Buffer(count: shapes.map { $0.inputs * $0.units }.max() ?? 0)
+    }
+
+    /// h_l = a_{l−1}·W_l + b_l and a_l = f_l(h_l) for every layer, a_{−1} = input.
+    func forward(_ parameters: Parameters, input: UnsafePointer<Double>, batch: Int) {
+        var previous = input
+        for (index, shape) in shapes.enumerated() {
+            let h = weighted[index].pointer, y = outputs[index].pointer
+            Kernels.multiply(
+                previous, parameters.weights[index].pointer, into: h,
+                m: batch, k: shape.inputs, n: shape.units)
+            if let bias = parameters.biases[index] {
+                Kernels.addRowVector(bias.pointer, to: h, m: batch, n: shape.units)
+            }
+            y.update(from: h, count: batch * shape.units)
+            for r in 0..<batch { shape.activation.apply(y + r * shape.units, count: shape.units) }
+            previous = UnsafePointer(y)
+        }
+    }
+
+    /// The summed loss of the last forward pass's `batch` samples against `target`.
+    func lossSum(target: UnsafePointer<Double>, batch: Int, loss: Loss) -> Double {
+        let last = shapes.count - 1, units = shapes[last].units
+        let h = weighted[last].pointer, y = outputs[last].pointer
+        var total = 0.0
+        for r in 0..<batch {
+            total += loss.value(
+                h: h + r * units, y: y + r * units, t: target + r * units, count: units,
+                activation: shapes[last].activation)
+        }
+        return total
+    }
+
+    /// Backpropagation after `forward`: error terms δ_l = −∂E/∂h_l per sample, and
+    /// gradients ∂(mean loss)/∂W_l = −a_{l−1}ᵀ·δ_l / batch, ∂/∂b_l = −Σ_rows δ_l / batch.
+    ///
+    /// δ_out comes from the loss; δ_l = (δ_{l+1}·W_{l+1}ᵀ) ⊙ f′_l(h_l) for the rest.
+    func backward(
+        _ parameters: Parameters, input: UnsafePointer<Double>, target: UnsafePointer<Double>,
+        batch: Int, loss: Loss
+    ) {
+        let last = shapes.count - 1
+        let outputUnits = shapes[last].units
+        for r in 0..<batch {
+            let offset = r * outputUnits
+            loss.errorTerm(
+                h: weighted[last].pointer + offset, y: outputs[last].pointer + offset,
+                t: target + offset, into: deltas[last].pointer + offset, count: outputUnits,
+                activation: shapes[last].activation)
+        }
+        let scale = -1 / Double(batch)
+        for index in stride(from: last, through: 0, by: -1) {
+            let shape = shapes[index]
+            let delta = deltas[index].pointer
+            let previous = index == 0 ? input : UnsafePointer(outputs[index - 1].pointer)
+            let gradient = gradients.weights[index].pointer
+            Kernels.multiplyTransposingLeft(
+                previous, delta, into: gradient, m: shape.inputs, k: batch, n: shape.units)
+            for i in 0..<shape.inputs * shape.units { gradient[i] *= scale }
+            if let biasGradient = gradients.biases[index] {
+                Kernels.columnSums(
+                    delta, into: biasGradient.pointer, m: batch, n: shape.units, scale: scale)
+            }
+            guard index > 0 else { break }
+            // δ_{l−1} = (δ_l · W_lᵀ) ⊙ f′(h_{l−1})
+            let below = shapes[index - 1]
+            Kernels.transpose(
+                parameters.weights[index].pointer, into: transposed.pointer,
+                m: shape.inputs, n: shape.units)
+            let lower = deltas[index - 1].pointer
+            Kernels.multiply(
+                delta, transposed.pointer, into: lower, m: batch, k: shape.units, n: shape.inputs)
+            let h = weighted[index - 1].pointer, y = outputs[index - 1].pointer
+            for i in 0..<batch * below.units {
+                lower[i] *= below.activation.derivative(h[i], output: y[i])
+            }
+        }
+    }
+}

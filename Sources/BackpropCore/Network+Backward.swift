@@ -1,0 +1,91 @@
+/// One layer's part of a backpropagation step.
+public struct LayerGradient: Sendable, Equatable {
+    /// δ = −∂E/∂h per sample (the seed's `output_error_term`, `hidden_error_term`).
+    public var errorTerm: Matrix
+    /// ∂loss/∂W, averaged over the batch; the shape of the weights.
+    public var weightGradient: Matrix
+    /// ∂loss/∂b, averaged over the batch; nil for a layer without biases.
+    public var biasGradient: [Double]?
+}
+
+/// The result of one backpropagation step on a batch.
+public struct GradientResult: Sendable, Equatable {
+    /// Every layer's weighted input and output, input side first.
+    public var trace: [LayerTrace]
+    /// Every layer's error terms and gradients, input side first.
+    public var layers: [LayerGradient]
+    /// The loss averaged over the samples.
+    public var loss: Double
+
+    /// The network's output, one row per sample.
+    public var output: Matrix { trace[trace.count - 1].output }
+}
+
+extension Network {
+    /// Backpropagates one batch (one sample per row) against `target` (one row per
+    /// sample, `outputs` wide) without changing the network.
+    ///
+    /// Throws with a path (`input`, `target`, `target.r`, `loss`, `layers.i`) when
+    /// the shapes disagree, the loss does not fit the output layer, a target is not
+    /// valid for the loss, or a value overflows.
+    public func gradient(input: Matrix, target: Matrix, loss: Loss) throws(CoreError) -> GradientResult {
+        try loss.check(outputActivation: outputActivation)
+        try checkTarget(target, samples: input.rows, loss: loss)
+        let (parameters, engine) = try prepare(input: input)
+        var lossSum = 0.0
+        input.storage.withUnsafeBufferPointer { x in
+            target.storage.withUnsafeBufferPointer { t in
+                engine.forward(parameters, input: x.baseAddress!, batch: input.rows)
+                lossSum = engine.lossSum(target: t.baseAddress!, batch: input.rows, loss: loss)
+                engine.backward(
+                    parameters, input: x.baseAddress!, target: t.baseAddress!, batch: input.rows,
+                    loss: loss)
+            }
+        }
+        let trace = try trace(engine, batch: input.rows)
+        var gradients: [LayerGradient] = []
+        for (index, layer) in layers.enumerated() {
+            let delta = Matrix(
+                rows: input.rows, columns: layer.units,
+                unchecked: Array(
+                    UnsafeBufferPointer(
+                        start: engine.deltas[index].pointer, count: input.rows * layer.units)))
+            let weightGradient = Matrix(
+                rows: layer.inputs, columns: layer.units,
+                unchecked: engine.gradients.weights[index].array)
+            let biasGradient = engine.gradients.biases[index]?.array
+            guard delta.isFinite, weightGradient.isFinite, biasGradient?.allFinite ?? true else {
+                throw CoreError(
+                    .nonFinite, "the gradient of layer \(index) is not finite",
+                    path: [.key("layers"), .index(index)])
+            }
+            gradients.append(
+                LayerGradient(errorTerm: delta, weightGradient: weightGradient, biasGradient: biasGradient))
+        }
+        let meanLoss = lossSum / Double(input.rows)
+        guard meanLoss.isFinite else {
+            throw CoreError(.nonFinite, "the loss is not finite", path: [.key("loss")])
+        }
+        return GradientResult(trace: trace, layers: gradients, loss: meanLoss)
+    }
+
+    /// Throws unless `target` has one finite row per sample, `outputs` wide, valid for `loss`.
+    public func checkTarget(_ target: Matrix, samples: Int, loss: Loss) throws(CoreError) {
+        guard target.rows == samples else {
+            throw CoreError(
+                .shapeMismatch, "there are \(target.rows) targets for \(samples) samples",
+                path: [.key("target")])
+        }
+        guard target.columns == outputs else {
+            throw CoreError(
+                .shapeMismatch,
+                "each target has \(target.columns) values, but the network has \(outputs) outputs",
+                path: [.key("target")])
+        }
+        do {
+            try loss.check(targets: target, outputActivation: outputActivation)
+        } catch {
+            throw error.prefixed([.key("target")])
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// A feed-forward network of dense layers, validated on construction.
+///
+/// Once built, every layer's shape fits the next, softmax stands only on the last
+/// layer with at least two units, and every parameter is finite.
+public struct Network: Sendable, Equatable {
+    public private(set) var layers: [Layer]
+
+    /// Checks and builds a network; throws with the path of the first fault
+    /// (for example `layers.1.weights`).
+    public init(layers: [Layer]) throws(CoreError) {
+        guard !layers.isEmpty else {
+            throw CoreError(.invalidValue, "a network needs at least one layer", path: [.key("layers")])
+        }
+        for (index, layer) in layers.enumerated() {
+            let at: [CoreError.PathElement] = [.key("layers"), .index(index)]
+            guard layer.inputs > 0, layer.units > 0 else {
+                throw CoreError(
+                    .shapeMismatch, "layers[\(index)].weights is empty", path: at + [.key("weights")])
+            }
+            if index > 0, layer.inputs != layers[index - 1].units {
+                throw CoreError(
+                    .shapeMismatch,
+                    "layers[\(index)].weights has \(layer.inputs) rows, but layers[\(index - 1)] has \(layers[index - 1].units) units",
+                    path: at + [.key("weights")])
+            }
+            guard layer.weights.isFinite else {
+                throw CoreError(
+                    .invalidValue, "layers[\(index)].weights holds a non-finite number",
+                    path: at + [.key("weights")])
+            }
+            if let biases = layer.biases {
+                guard biases.count == layer.units else {
+                    throw CoreError(
+                        .shapeMismatch,
+                        "layers[\(index)].biases has \(biases.count) values, but the layer has \(layer.units) units",
+                        path: at + [.key("biases")])
+                }
+                guard biases.allFinite else {
+                    throw CoreError(
+                        .invalidValue, "layers[\(index)].biases holds a non-finite number",
+                        path: at + [.key("biases")])
+                }
+            }
+            if layer.activation == .softmax {
+                guard index == layers.count - 1 else {
+                    throw CoreError(
+                        .invalidActivation, "softmax is allowed only on the last layer",
+                        path: at + [.key("activation")])
+                }
+                guard layer.units >= 2 else {
+                    throw CoreError(
+                        .invalidActivation, "softmax needs at least 2 units, not \(layer.units)",
+                        path: at + [.key("activation")])
+                }
+            }
+        }
+        self.layers = layers
+    }
+
+    /// Builds without checks: for the core's own results, which keep the shapes.
+    init(unchecked layers: [Layer]) {
+        self.layers = layers
+    }
+
+    /// The number of inputs per sample.
+    public var inputs: Int { layers[0].inputs }
+    /// The number of outputs per sample.
+    public var outputs: Int { layers[layers.count - 1].units }
+    /// The output layer's activation.
+    public var outputActivation: Activation { layers[layers.count - 1].activation }
+    /// All weights and biases.
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
+
+    /// True when every weight and bias is finite.
+    public var isFinite: Bool {
+        layers.allSatisfy { $0.weights.isFinite && ($0.biases?.allFinite ?? true) }
+    }
+}

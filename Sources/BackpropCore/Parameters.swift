@@ -1,0 +1,95 @@
+/// A block of doubles allocated once and freed with its owner.
+///
+/// The training loop works on raw pointers into these, so nothing in it allocates.
+/// Not shared across threads: each computation owns its buffers.
+final class Buffer {
+    let pointer: UnsafeMutablePointer<Double>
+    let count: Int
+
+    init(count: Int, repeating value: Double = 0) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: value, count: max(count, 1))
+    }
+
+    convenience init(_ values: [Double]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.update(from: base, count: count) }
+        }
+    }
+
+    deinit { pointer.deallocate() }
+
+    var array: [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    func copy(from other: Buffer) { pointer.update(from: other.pointer, count: count) }
+
+    var isFinite: Bool {
+        var probe = 0.0
+        for i in 0..<count { probe += pointer[i] * 0 }
+        return probe == 0
+    }
+}
+
+/// The shape of one layer, without its numbers.
+struct LayerShape: Equatable {
+    let inputs: Int
+    let units: Int
+    let hasBias: Bool
+    let activation: Activation
+}
+
+/// A network's weights and biases in owned buffers, for in-place updates.
+final class Parameters {
+    let shapes: [LayerShape]
+    let weights: [Buffer]
+    let biases: [Buffer?]
+
+    init(_ network: Network) {
+        shapes = network.layers.map {
+            LayerShape(
+                inputs: $0.inputs, units: $0.units, hasBias: $0.biases != nil,
+                activation: $0.activation)
+        }
+        weights = network.layers.map { Buffer($0.weights.storage) }
+        biases = network.layers.map { $0.biases.map(Buffer.init) }
+    }
+
+    /// Zero-filled buffers of the same shapes (gradients, optimizer state).
+    init(zerosLike other: Parameters) {
+        shapes = other.shapes
+        weights = other.shapes.map { Buffer(count: $0.inputs * $0.units) }
+        biases = other.shapes.map { $0.hasBias ? Buffer(count: $0.units) : nil }
+    }
+
+    /// Every tensor in a fixed order: each layer's weights, then its biases.
+    /// `isWeight` is false for biases (no l1/l2 on them).
+    var tensors: [(buffer: Buffer, isWeight: Bool)] {
+        var result: [(Buffer, Bool)] = []
+        for index in shapes.indices {
+            result.append((weights[index], true))
+            if let bias = biases[index] { result.append((bias, false)) }
+        }
+        return result
+    }
+
+    func copy(from other: Parameters) {
+        for (target, source) in zip(tensors, other.tensors) { target.buffer.copy(from: source.buffer) }
+    }
+
+    var isFinite: Bool { tensors.allSatisfy { $0.buffer.isFinite } }
+
+    /// The parameters as a network value.
+    var network: Network {
+        Network(
+            unchecked: shapes.indices.map { index in
+                let shape = shapes[index]
+                return Layer(
+                    weights: Matrix(
+                        rows: shape.inputs, columns: shape.units, unchecked: weights[index].array),
+                    biases: biases[index]?.array,
+                    activation: shape.activation)
+            })
+    }
+}

@@ -1,0 +1,134 @@
+/// Samples and their targets, one row each.
+public struct Dataset: Sendable, Equatable {
+    public var inputs: Matrix
+    public var targets: Matrix
+
+    public init(inputs: Matrix, targets: Matrix) {
+        self.inputs = inputs
+        self.targets = targets
+    }
+}
+
+/// When to stop before the last epoch: once the watched loss has not improved
+/// by more than `minDelta` for `patience` epochs.
+public struct EarlyStopping: Sendable, Equatable {
+    public var patience: Int
+    public var minDelta: Double
+    /// Return the network of the best epoch rather than the last.
+    public var restoreBest: Bool
+
+    public init(patience: Int = 10, minDelta: Double = 0, restoreBest: Bool = true) {
+        self.patience = patience
+        self.minDelta = minDelta
+        self.restoreBest = restoreBest
+    }
+}
+
+/// How to train: the gradient-descent loop's settings.
+public struct TrainingConfiguration: Sendable, Equatable {
+    /// The most epochs that may be asked for (keeps counters and histories in range).
+    public static let maximumEpochs = 1_000_000_000
+
+    public var epochs: Int
+    public var learningRate: Double
+    /// Samples per update; nil or above the sample count means full batch, 1 is online.
+    public var batchSize: Int?
+    /// Reorder the samples every epoch with a generator seeded by `seed`.
+    public var shuffle: Bool
+    public var seed: UInt64
+    public var loss: Loss
+    public var optimizer: Optimizer
+    /// Penalty l1·Σ|W| on weights (never biases).
+    public var l1: Double
+    /// Penalty (l2/2)·ΣW² on weights (never biases).
+    public var l2: Double
+    public var earlyStopping: EarlyStopping?
+
+    public init(
+        epochs: Int = 100, learningRate: Double = 0.1, batchSize: Int? = nil, shuffle: Bool = true,
+        seed: UInt64 = 0, loss: Loss = .squaredError, optimizer: Optimizer = .sgd(), l1: Double = 0,
+        l2: Double = 0, earlyStopping: EarlyStopping? = nil
+    ) {
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.seed = seed
+        self.loss = loss
+        self.optimizer = optimizer
+        self.l1 = l1
+        self.l2 = l2
+        self.earlyStopping = earlyStopping
+    }
+
+    /// Throws, with the path of the field, unless every setting is in range.
+    public func validate() throws(CoreError) {
+        guard epochs >= 0, epochs <= Self.maximumEpochs else {
+            throw CoreError(
+                .invalidValue, "epochs must be between 0 and \(Self.maximumEpochs)", path: [.key("epochs")])
+        }
+        guard learningRate.isFinite, learningRate >= 0 else {
+            throw CoreError(
+                .invalidValue, "learning_rate must be a finite number ≥ 0", path: [.key("learning_rate")])
+        }
+        if let batchSize, batchSize < 1 {
+            throw CoreError(.invalidValue, "batch_size must be at least 1", path: [.key("batch_size")])
+        }
+        for (name, value) in [("l1", l1), ("l2", l2)] where !(value.isFinite && value >= 0) {
+            throw CoreError(.invalidValue, "\(name) must be a finite number ≥ 0", path: [.key(name)])
+        }
+        do { try optimizer.validate() } catch { throw error.prefixed([.key("optimizer")]) }
+        if let earlyStopping {
+            guard earlyStopping.patience >= 1 else {
+                throw CoreError(
+                    .invalidValue, "patience must be at least 1",
+                    path: [.key("early_stopping"), .key("patience")])
+            }
+            guard earlyStopping.minDelta.isFinite, earlyStopping.minDelta >= 0 else {
+                throw CoreError(
+                    .invalidValue, "min_delta must be a finite number ≥ 0",
+                    path: [.key("early_stopping"), .key("min_delta")])
+            }
+        }
+    }
+}
+
+/// Why training stopped.
+public enum StopReason: String, Sendable {
+    case completed
+    case earlyStopping = "early_stopping"
+    /// A loss or parameter became non-finite; the last finite network is returned.
+    case diverged
+    /// The cancellation flag was raised; the network of the last whole epoch is returned.
+    case cancelled
+}
+
+/// The state after one epoch, as given to the progress callback.
+public struct EpochProgress: Sendable, Equatable {
+    public var epoch: Int
+    public var epochs: Int
+    public var loss: Double
+    public var validationLoss: Double?
+    /// True when this epoch is one of the history's points.
+    public var isHistoryPoint: Bool
+}
+
+/// The losses of sampled epochs: at most 1,000 points, always with the last epoch.
+public struct History: Sendable, Equatable {
+    public var epoch: [Int] = []
+    public var loss: [Double] = []
+    public var validationLoss: [Double]? = nil
+}
+
+/// The result of a training run.
+public struct TrainingResult: Sendable, Equatable {
+    public var network: Network
+    /// The epochs completed (for a diverged run, the last one whose network was finite).
+    public var epochsRun: Int
+    /// The data loss (no penalty) of the returned network over the training set.
+    public var loss: Double
+    /// The loss of the returned network over the validation set, where one is given.
+    public var validationLoss: Double?
+    public var history: History
+    public var stopped: StopReason
+}
