@@ -53,32 +53,103 @@ public struct LayerSpec: Sendable, Equatable {
     }
 }
 
+/// A layer as a network description gives it: with its numbers, or to generate.
+public enum LayerBlueprint: Sendable, Equatable {
+    case given(Layer)
+    case generated(LayerSpec)
+
+    /// The layer's unit count.
+    public var units: Int {
+        switch self {
+        case .given(let layer): layer.units
+        case .generated(let spec): spec.units
+        }
+    }
+}
+
 extension Network {
     /// A network of freshly initialised layers; the same seed gives the same weights.
-    /// Layers are drawn in order from one generator seeded with `seed`.
     public init(
         inputs: Int, layers specs: [LayerSpec], initializer: Initializer = .auto, seed: UInt64
     ) throws(CoreError) {
-        guard inputs > 0 else {
-            throw CoreError(.invalidValue, "inputs must be at least 1", path: [.key("inputs")])
-        }
+        try self.init(inputs: inputs, blueprints: specs.map(LayerBlueprint.generated), initializer: initializer, seed: seed)
+    }
+
+    /// A network of given and generated layers. Generated layers are drawn in
+    /// order from one generator seeded with `seed`; given layers keep their numbers.
+    ///
+    /// `inputs` is required when the first layer is generated; otherwise it is
+    /// implied by the first weight matrix and, if given, must agree with it.
+    public init(
+        inputs: Int?, blueprints: [LayerBlueprint], initializer: Initializer = .auto, seed: UInt64
+    ) throws(CoreError) {
+        let fanIn = try Self.inputCount(inputs, blueprints: blueprints)
         var generator = SeededGenerator(seed: seed)
         var layers: [Layer] = []
-        var fanIn = inputs
-        for (index, spec) in specs.enumerated() {
-            guard spec.units > 0 else {
-                throw CoreError(
-                    .invalidValue, "units must be at least 1",
-                    path: [.key("layers"), .index(index), .key("units")])
+        var previous = fanIn
+        for (index, blueprint) in blueprints.enumerated() {
+            switch blueprint {
+            case .given(let layer):
+                layers.append(layer)
+            case .generated(let spec):
+                guard spec.units > 0 else {
+                    throw CoreError(
+                        .invalidValue, "units must be at least 1",
+                        path: [.key("layers"), .index(index), .key("units")])
+                }
+                let weights = initializer.weights(
+                    inputs: previous, units: spec.units, activation: spec.activation, using: &generator)
+                layers.append(
+                    Layer(
+                        weights: weights, biases: spec.bias ? Array(repeating: 0, count: spec.units) : nil,
+                        activation: spec.activation))
             }
-            let weights = initializer.weights(
-                inputs: fanIn, units: spec.units, activation: spec.activation, using: &generator)
-            layers.append(
-                Layer(
-                    weights: weights, biases: spec.bias ? Array(repeating: 0, count: spec.units) : nil,
-                    activation: spec.activation))
-            fanIn = spec.units
+            previous = blueprint.units
         }
         try self.init(layers: layers)
+    }
+
+    /// The parameter count the blueprints would give, or nil if it overflows `Int`,
+    /// checked before anything is allocated.
+    public static func parameterCount(inputs: Int?, blueprints: [LayerBlueprint]) throws(CoreError) -> Int? {
+        var previous = try inputCount(inputs, blueprints: blueprints)
+        var total = 0
+        for blueprint in blueprints {
+            let units = blueprint.units
+            let bias =
+                switch blueprint {
+                case .given(let layer): layer.biases?.count ?? 0
+                case .generated(let spec): spec.bias ? units : 0
+                }
+            let (weights, overflow) = previous.multipliedReportingOverflow(by: max(units, 0))
+            guard !overflow else { return nil }
+            let (sum, overflow2) = total.addingReportingOverflow(weights)
+            guard !overflow2 else { return nil }
+            total = sum + bias
+            previous = units
+        }
+        return total
+    }
+
+    private static func inputCount(_ inputs: Int?, blueprints: [LayerBlueprint]) throws(CoreError) -> Int {
+        guard let first = blueprints.first else {
+            throw CoreError(.invalidValue, "a network needs at least one layer", path: [.key("layers")])
+        }
+        switch (first, inputs) {
+        case (.given(let layer), let inputs?) where inputs != layer.inputs:
+            throw CoreError(
+                .shapeMismatch, "inputs is \(inputs), but layers[0].weights has \(layer.inputs) rows",
+                path: [.key("inputs")])
+        case (.given(let layer), _):
+            return layer.inputs
+        case (.generated, let inputs?):
+            guard inputs > 0 else {
+                throw CoreError(.invalidValue, "inputs must be at least 1", path: [.key("inputs")])
+            }
+            return inputs
+        case (.generated, nil):
+            throw CoreError(
+                .invalidValue, "inputs is required when the first layer is generated", path: [.key("inputs")])
+        }
     }
 }

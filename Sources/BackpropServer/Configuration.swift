@@ -1,0 +1,30 @@
+import NIOCore
+import Logging
+
+/// Everything the service can be told at start: where to listen and its limits.
+/// The executable fills it from flags and `BACKPROP_*` variables; tests build it directly.
+public struct Configuration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The largest request body, in bytes (413 above it).
+    public var maximumBodySize = 16 * 1024 * 1024
+    /// The most weights and biases a network may have (422 above it).
+    public var maximumParameters = 10_000_000
+    /// The most work /train does synchronously, as epochs × samples × parameters
+    /// (422 above it, pointing to training jobs).
+    public var synchronousTrainingBudget = 20_000_000_000
+    /// Threads computing at once.
+    public var computeThreads = System.coreCount
+    /// Computations waiting for a thread beyond those running (429 above it).
+    public var computeQueue = 64
+    /// Origins allowed by CORS; nil allows any origin.
+    public var corsOrigins: [String]? = nil
+    public var logLevel = Logger.Level.info
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeoutSeconds = 60
+
+    public init() {}
+}
+
+/// The build's version, reported by /health and in openapi.yaml.
+public let backpropVersion = "1.0.0"

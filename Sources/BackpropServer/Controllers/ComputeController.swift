@@ -1,0 +1,58 @@
+import BackpropCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// POST /forward, /gradient and /train.
+///
+/// A handler only collects the body; reading it, the computation and writing the
+/// answer all run on the compute pool, never on an event loop or the handler's task.
+struct ComputeController {
+    let pool: ComputePool
+    let limits: Limits
+    let maximumBodySize: Int
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/forward") { request, context in
+            try await compute(request, context) { body, _ in try ForwardWire.respond(to: body, limits: limits) }
+        }
+        router.post("/gradient") { request, context in
+            try await compute(request, context) { body, _ in try GradientWire.respond(to: body, limits: limits) }
+        }
+        router.post("/train") { request, context in
+            try await compute(request, context, stopsWithClient: true) { body, cancellation in
+                let start = ContinuousClock.now
+                let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget)
+                let result = try training.run(cancellation: cancellation)
+                if result.stopped == .cancelled { throw CancellationError() }
+                let elapsed = ContinuousClock.now - start
+                let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+                return training.json(result, durationMilliseconds: milliseconds)
+            }
+        }
+    }
+
+    /// Collects the body, then parses, computes and encodes on the pool.
+    /// With `stopsWithClient`, the computation's flag is raised when the connection closes.
+    func compute(
+        _ request: Request, _ context: AppRequestContext, stopsWithClient: Bool = false,
+        _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
+    ) async throws -> Response {
+        let pretty = try request.prettyFlag()
+        let buffer = try await request.body.collect(upTo: maximumBodySize)
+        let cancellation = CancellationFlag()
+        if stopsWithClient {
+            context.channel.closeFuture.whenComplete { _ in cancellation.cancel() }
+        }
+        let bytes = try await pool.run(cancellation: cancellation) { cancellation in
+            let json: JSONValue
+            do {
+                json = try JSONParser.parse(buffer.readableBytesView)
+            } catch let error as JSONSyntaxError {
+                throw Problem.malformed(error)
+            }
+            return JSONWriter.encode(try body(json, cancellation), pretty: pretty)
+        }
+        return .json(bytes: bytes)
+    }
+}

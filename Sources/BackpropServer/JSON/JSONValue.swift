@@ -1,0 +1,66 @@
+/// A parsed JSON document, keeping what the wire layer needs: key order, exact
+/// unsigned integers (for 64-bit seeds), and arrays of plain numbers as one
+/// contiguous `[Double]` (the bulk of every request and response).
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// A number; may be ±infinity when a literal is beyond the double range.
+    case number(Double)
+    /// A non-negative integer literal that fits in 64 bits, kept exactly.
+    case unsigned(UInt64)
+    case string(String)
+    /// An array whose elements are all numbers.
+    case numbers([Double])
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default:
+            if let a = lhs.doubleValue, let b = rhs.doubleValue { a == b }
+            else if let a = lhs.arrayValue, let b = rhs.arrayValue { a == b }
+            else { false }
+        }
+    }
+
+    /// The number, from either numeric case.
+    public var doubleValue: Double? {
+        switch self {
+        case .number(let value): value
+        case .unsigned(let value): Double(value)
+        default: nil
+        }
+    }
+
+    /// The elements of either array case.
+    public var arrayValue: [JSONValue]? {
+        switch self {
+        case .array(let elements): elements
+        case .numbers(let numbers): numbers.map(JSONValue.number)
+        default: nil
+        }
+    }
+
+    /// The value of `key` in an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let fields) = self else { return nil }
+        return fields.first { $0.key == key }?.value
+    }
+
+    /// The JSON type's name, for error messages.
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number, .unsigned: "a number"
+        case .string: "a string"
+        case .numbers, .array: "an array"
+        case .object: "an object"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import BackpropCore
+
+/// POST /gradient: one backpropagation step, without changing the network.
+enum GradientWire {
+    static let fields: Set<String> = ["network", "input", "target", "learning_rate", "loss"]
+
+    static func respond(to body: JSONValue, limits: Limits) throws(Problem) -> JSONValue {
+        let object = try Node(body).object(allowed: fields)
+        let wire = try NetworkWire(object.required("network"))
+        let inputNode = try object.required("input")
+        let targetNode = try object.required("target")
+        let learningRateNode = object.optional("learning_rate")
+        let learningRate = try learningRateNode?.double() ?? 0.1
+        if let learningRateNode, learningRate < 0 {
+            throw learningRateNode.invalid("Invalid value", "must be ≥ 0, not \(learningRate)")
+        }
+        let loss = try object.optional("loss")?.name(Loss.self, what: "loss") ?? .squaredError
+        let (network, seed) = try wire.build(maximumParameters: limits.maximumParameters)
+        let last = network.layers.count - 1
+        let (input, batch) = try inputNode.samples(inputs: network.inputs)
+        if input.columns != network.inputs {
+            throw inputNode.invalid(
+                "Shape mismatch", "has \(input.columns) values per sample, but the network takes \(network.inputs)")
+        }
+        let target = try targetNode.targets(
+            samples: input.rows, batch: batch, units: network.outputs, scalarOutput: wire.shorthand[last])
+        let result: GradientResult
+        do {
+            result = try network.gradient(input: input, target: target, loss: loss)
+        } catch {
+            throw wire.problem(error)
+        }
+        let outputScalar = wire.shorthand[last]
+        var error = target
+        for i in 0..<error.storage.count { error[element: i] = target.storage[i] - result.output.storage[i] }
+        var fields: [(key: String, value: JSONValue)] = [
+            ("output", result.output.perSample(batch: batch, scalar: outputScalar)),
+            ("error", error.perSample(batch: batch, scalar: outputScalar)),
+            ("loss", .number(result.loss)),
+            ("layers", .array(result.layers.indices.map { index in
+                layerJSON(result.layers[index], scalar: wire.shorthand[index], batch: batch, learningRate: learningRate)
+            })),
+        ]
+        ForwardWire.appendGenerated(to: &fields, wire: wire, network: network, seed: seed)
+        return .object(fields)
+    }
+
+    static func layerJSON(_ layer: LayerGradient, scalar: Bool, batch: Bool, learningRate: Double) -> JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [
+            ("error_term", layer.errorTerm.perSample(batch: batch, scalar: scalar)),
+            ("weight_gradient", layer.weightGradient.weightsJSON(scalar: scalar)),
+            ("weight_delta", layer.weightGradient.scaled(by: -learningRate).weightsJSON(scalar: scalar)),
+        ]
+        if let bias = layer.biasGradient {
+            let delta = bias.map { -learningRate * $0 }
+            fields.append(("bias_gradient", scalar ? .number(bias[0]) : .numbers(bias)))
+            fields.append(("bias_delta", scalar ? .number(delta[0]) : .numbers(delta)))
+        }
+        return .object(fields)
+    }
+}

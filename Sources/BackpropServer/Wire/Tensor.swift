@@ -1,0 +1,126 @@
+import BackpropCore
+
+/// Numbers as they stand on the wire: a number, a vector or a matrix.
+enum Tensor {
+    case scalar(Double)
+    case vector([Double])
+    case matrix(Matrix)
+}
+
+extension Node {
+    /// A number, an array of numbers, or an array of equally long arrays of numbers.
+    /// Every number must be finite; a ragged matrix is a 422 naming the row.
+    func tensor() throws(Problem) -> Tensor {
+        switch value {
+        case .number, .unsigned:
+            return .scalar(try double())
+        case .numbers(let numbers):
+            try checkFinite(numbers, at: pointer)
+            return .vector(numbers)
+        case .array(let rows):
+            let columns = rows.first.flatMap { row -> Int? in
+                if case .numbers(let numbers) = row { numbers.count } else { nil }
+            } ?? 0
+            var storage: [Double] = []
+            storage.reserveCapacity(rows.count * columns)
+            for (index, row) in rows.enumerated() {
+                let rowPointer = pointer.appending(index)
+                guard case .numbers(let numbers) = row else {
+                    if row.doubleValue != nil {
+                        throw Problem.badShape(
+                            "\(pointer.readable) mixes numbers and arrays: it must be an array of numbers or an array of arrays of numbers",
+                            at: rowPointer)
+                    }
+                    throw Node(row, at: rowPointer).typeError("an array of numbers")
+                }
+                guard numbers.count == columns else {
+                    throw Problem.unprocessable(
+                        "Ragged matrix",
+                        "\(rowPointer.readable) has \(numbers.count) numbers, but row 0 has \(columns)",
+                        at: rowPointer)
+                }
+                try checkFinite(numbers, at: rowPointer)
+                storage.append(contentsOf: numbers)
+            }
+            do {
+                return .matrix(try Matrix(rows: rows.count, columns: columns, storage: storage))
+            } catch {
+                throw Problem(error, at: pointer)
+            }
+        default:
+            throw typeError("a number, an array of numbers or an array of arrays of numbers")
+        }
+    }
+
+    private func checkFinite(_ numbers: [Double], at pointer: JSONPointer) throws(Problem) {
+        if let index = numbers.firstIndex(where: { !$0.isFinite }) {
+            throw Problem.unprocessable(
+                "Number out of range", "\(pointer.appending(index).readable) is beyond the range of a double",
+                at: pointer.appending(index))
+        }
+    }
+
+    /// Samples: a vector is one sample, a matrix one sample per row.
+    /// With `columnForOneInput`, a vector given to a one-input network is one
+    /// sample per number (as /train's data sets are read).
+    func samples(inputs: Int, columnForOneInput: Bool = false) throws(Problem) -> (matrix: Matrix, batch: Bool) {
+        switch try tensor() {
+        case .scalar: throw typeError("an array of numbers (one sample) or an array of arrays (a batch)")
+        case .vector(let values):
+            if columnForOneInput, inputs == 1 { return (Matrix(column: values), true) }
+            return (Matrix(row: values), false)
+        case .matrix(let matrix): return (matrix, true)
+        }
+    }
+
+    /// Targets for `samples` samples of an output `units` wide. Where the output per
+    /// sample is a number (`scalarOutput`), a number per sample or a 1-element vector
+    /// per sample are both accepted.
+    func targets(samples: Int, batch: Bool, units: Int, scalarOutput: Bool) throws(Problem) -> Matrix {
+        let tensor = try tensor()
+        switch (tensor, batch) {
+        case (.scalar(let value), false) where units == 1:
+            return Matrix(row: [value])
+        case (.vector(let values), false) where values.count == units:
+            return Matrix(row: values)
+        case (.vector(let values), true) where units == 1 && values.count == samples:
+            return Matrix(column: values)
+        case (.matrix(let matrix), true) where matrix.rows == samples && matrix.columns == units:
+            return matrix
+        default: break
+        }
+        let expected: String
+        switch (batch, units == 1) {
+        case (false, true): expected = "a number (or a 1-element array)"
+        case (false, false): expected = "an array of \(units) numbers"
+        case (true, true): expected = "an array of \(samples) numbers (or \(samples) 1-element arrays)"
+        case (true, false): expected = "\(samples) arrays of \(units) numbers"
+        }
+        throw invalid("Shape mismatch", "must be \(expected), one target per sample for the network's output")
+    }
+}
+
+extension Matrix {
+    /// Per-sample values in the request's shapes: a batch adds a leading dimension,
+    /// and a one-unit layer in shorthand gives a number per sample.
+    func perSample(batch: Bool, scalar: Bool) -> JSONValue {
+        switch (batch, scalar) {
+        case (false, true): .number(storage[0])
+        case (false, false): .numbers(storage)
+        case (true, true): .numbers(storage)
+        case (true, false): .array((0..<rows).map { .numbers(row($0)) })
+        }
+    }
+
+    /// A weight matrix in its wire form: a flat vector for a one-unit layer in shorthand.
+    func weightsJSON(scalar: Bool) -> JSONValue {
+        scalar ? .numbers(storage) : .array((0..<rows).map { .numbers(row($0)) })
+    }
+
+    /// Every element multiplied by `factor`.
+    func scaled(by factor: Double) -> Matrix {
+        var result = self
+        for i in 0..<storage.count { result[element: i] = factor * storage[i] }
+        return result
+    }
+}

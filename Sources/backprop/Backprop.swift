@@ -1,0 +1,89 @@
+import Foundation
+import ArgumentParser
+import BackpropServer
+import Hummingbird
+import Logging
+
+/// Reads the configuration from flags (or `BACKPROP_*` variables) and runs the service.
+@main
+struct Backprop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backprop",
+        abstract: "An HTTP JSON service for forward passes, backpropagation gradients and gradient-descent training.",
+        discussion: """
+            Every option can also be set by an environment variable: BACKPROP_ and the option's
+            name in capitals with underscores (BACKPROP_PORT, BACKPROP_MAX_BODY_SIZE, ...).
+            A flag wins over the variable. SIGTERM or SIGINT shut down gracefully: in-flight
+            requests finish, new connections are refused.
+            """)
+
+    @Option(help: "The address to listen on (BACKPROP_HOST).")
+    var host = environment("HOST") ?? "127.0.0.1"
+
+    @Option(help: "The port to listen on (BACKPROP_PORT).")
+    var port = environment("PORT").flatMap(Int.init) ?? 8080
+
+    @Option(help: "The largest request body in bytes; larger is a 413 (BACKPROP_MAX_BODY_SIZE).")
+    var maxBodySize = environment("MAX_BODY_SIZE").flatMap(Int.init) ?? 16 * 1024 * 1024
+
+    @Option(help: "The most weights and biases a network may have; more is a 422 (BACKPROP_MAX_PARAMETERS).")
+    var maxParameters = environment("MAX_PARAMETERS").flatMap(Int.init) ?? 10_000_000
+
+    @Option(help: """
+        The most work POST /train does synchronously, in epochs × samples × parameters; \
+        more is a 422 pointing to training jobs (BACKPROP_TRAIN_BUDGET).
+        """)
+    var trainBudget = environment("TRAIN_BUDGET").flatMap(Int.init) ?? 20_000_000_000
+
+    @Option(help: "Compute threads; default: the number of cores (BACKPROP_COMPUTE_THREADS).")
+    var computeThreads = environment("COMPUTE_THREADS").flatMap(Int.init) ?? Configuration().computeThreads
+
+    @Option(help: "Computations that may wait for a thread; beyond that is a 429 (BACKPROP_COMPUTE_QUEUE).")
+    var computeQueue = environment("COMPUTE_QUEUE").flatMap(Int.init) ?? 64
+
+    @Option(help: """
+        The origin CORS allows: '*' for any (the default), an origin such as https://example.com, \
+        or 'none' (BACKPROP_CORS_ORIGIN).
+        """)
+    var corsOrigin = environment("CORS_ORIGIN") ?? "*"
+
+    @Option(help: "Seconds an idle keep-alive connection stays open (BACKPROP_IDLE_TIMEOUT).")
+    var idleTimeout = environment("IDLE_TIMEOUT").flatMap(Int.init) ?? 60
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
+    var logLevel = environment("LOG_LEVEL") ?? "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        for (name, value) in [
+            ("--max-body-size", maxBodySize), ("--max-parameters", maxParameters), ("--train-budget", trainBudget),
+            ("--compute-threads", computeThreads), ("--idle-timeout", idleTimeout),
+        ] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+        guard computeQueue >= 0 else { throw ValidationError("--compute-queue must be at least 0") }
+    }
+
+    func run() async throws {
+        var configuration = Configuration()
+        configuration.host = host
+        configuration.port = port
+        configuration.maximumBodySize = maxBodySize
+        configuration.maximumParameters = maxParameters
+        configuration.synchronousTrainingBudget = trainBudget
+        configuration.computeThreads = computeThreads
+        configuration.computeQueue = computeQueue
+        configuration.corsOrigins = corsOrigin == "*" ? nil : (corsOrigin == "none" ? [] : [corsOrigin])
+        configuration.idleTimeoutSeconds = idleTimeout
+        configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await buildApplication(configuration).runService()
+    }
+}
+
+/// The value of `BACKPROP_<name>`, if set.
+private func environment(_ name: String) -> String? {
+    getenv("BACKPROP_" + name).map { String(cString: $0) }
+}
