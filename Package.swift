@@ -48,7 +48,11 @@ let package = Package(
         ),
         .target(
             name: "BackpropTestSupport",
-            dependencies: ["BackpropCore"],
+            dependencies: [
+                "BackpropCore",
+                "BackpropServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/BackpropTestSupport"
         ),
         .testTarget(

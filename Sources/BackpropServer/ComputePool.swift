@@ -15,8 +15,8 @@ public final class ComputePool: Sendable {
     public let threads: Int
     public let queue: Int
     private let pool: NIOThreadPool
-    /// (admitted, running): admitted counts the running and the waiting.
-    private let counts = NIOLockedValueBox((admitted: 0, running: 0))
+    /// admitted counts the running and the waiting; once stopped, nothing is admitted.
+    private let counts = NIOLockedValueBox((admitted: 0, running: 0, stopped: false))
     private let depthGauge = Gauge(label: "backprop_compute_queue_depth")
     private let runningGauge = Gauge(label: "backprop_compute_running")
 
@@ -35,10 +35,15 @@ public final class ComputePool: Sendable {
         cancellation: CancellationFlag = CancellationFlag(),
         _ body: @escaping @Sendable (CancellationFlag) throws -> T
     ) async throws -> T {
-        let admitted = counts.withLockedValue { counts in
-            guard counts.admitted < threads + queue else { return false }
+        let (admitted, stopped) = counts.withLockedValue { counts in
+            guard !counts.stopped, counts.admitted < threads + queue else { return (false, counts.stopped) }
             counts.admitted += 1
-            return true
+            return (true, false)
+        }
+        if stopped {
+            throw Problem(
+                .serviceUnavailable, title: "Shutting down",
+                detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
         }
         guard admitted else {
             throw Problem(
@@ -51,7 +56,13 @@ public final class ComputePool: Sendable {
             counts.withLockedValue { $0.admitted -= 1 }
             report()
         }
-        return try await withTaskCancellationHandler {
+        return try await compute(body, cancellation: cancellation)
+    }
+
+    private func compute<T: Sendable>(
+        _ body: @escaping @Sendable (CancellationFlag) throws -> T, cancellation: CancellationFlag
+    ) async throws -> T {
+        try await withTaskCancellationHandler {
             try await pool.runIfActive { [self] in
                 counts.withLockedValue { $0.running += 1 }
                 report()
@@ -73,7 +84,9 @@ public final class ComputePool: Sendable {
         runningGauge.record(running)
     }
 
-    func shutdown() async throws {
+    /// Stops the threads once the running work ends; later `run` calls answer 503.
+    public func shutdown() async throws {
+        counts.withLockedValue { $0.stopped = true }
         try await pool.shutdownGracefully()
     }
 }

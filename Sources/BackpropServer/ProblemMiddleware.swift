@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into an RFC 9457 problem: Hummingbird's own (404, 413, ...)
 /// into the same shape as ours, a 404 on a known path into a 405 with `Allow`,
@@ -19,6 +20,10 @@ struct ProblemMiddleware: RouterMiddleware {
             throw problem
         } catch let error as HTTPError {
             throw problem(for: error, request: request)
+        } catch is NIOTooManyBytesError {
+            throw Problem(
+                .contentTooLarge, title: "Body too large",
+                detail: "the request body is over this server's limit; send less data or raise --max-body-size")
         } catch is CancellationError {
             throw Problem(.serviceUnavailable, title: "Cancelled", detail: "the computation was cancelled")
         } catch {

@@ -1,0 +1,167 @@
+import BackpropServer
+import BackpropTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every error status in API.md's table, as problem+json naming the field at fault.
+@Suite struct ErrorTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var route: String
+        var body: String
+        var status: Int
+        var pointer: String?
+        var detail: String
+        var testDescription: String { name }
+    }
+
+    static let seedNetwork = #"{"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}"#
+
+    static let cases: [Case] = [
+        Case(name: "empty body", route: "/gradient", body: "", status: 400, pointer: nil, detail: "the body is empty"),
+        Case(name: "truncated JSON", route: "/forward", body: "{\n  \"network\": {\"layers\": [", status: 400, pointer: nil,
+             detail: "line 2, column 26"),
+        Case(name: "missing field", route: "/gradient", body: #"{"network": \#(seedNetwork), "input": [1, 2, 3]}"#,
+             status: 400, pointer: "/target", detail: "target is required"),
+        Case(name: "boolean for a number", route: "/gradient",
+             body: #"{"network": \#(seedNetwork), "input": [1, 2, 3], "target": 1, "learning_rate": true}"#,
+             status: 400, pointer: "/learning_rate", detail: "learning_rate must be a number, not a boolean"),
+        Case(name: "string in a matrix", route: "/forward",
+             body: #"{"network": {"layers": [{"weights": [[1, 2], "x"]}]}, "input": [1, 2]}"#,
+             status: 400, pointer: "/network/layers/0/weights/1", detail: "must be an array of numbers, not a string"),
+        Case(name: "unknown field", route: "/forward", body: #"{"network": \#(seedNetwork), "input": [1, 2, 3], "learning-rate": 1}"#,
+             status: 400, pointer: "/learning-rate", detail: "unknown field \"learning-rate\""),
+        Case(name: "layer shape mismatch", route: "/forward",
+             body: #"{"network": {"layers": [{"weights": [[1, 2], [3, 4]]}, {"weights": [[1], [2], [3]]}]}, "input": [1, 2]}"#,
+             status: 422, pointer: "/network/layers/1/weights", detail: "layers[1].weights has 3 rows, but layers[0] has 2 units"),
+        Case(name: "input too short", route: "/gradient", body: #"{"network": \#(seedNetwork), "input": [1, 2], "target": 1}"#,
+             status: 422, pointer: "/input", detail: "has 2 values per sample, but the network takes 3"),
+        Case(name: "target of the wrong shape", route: "/gradient",
+             body: #"{"network": \#(seedNetwork), "input": [[1, 2, 3], [4, 5, 6]], "target": [1, 2, 3]}"#,
+             status: 422, pointer: "/target", detail: "must be an array of 2 numbers"),
+        Case(name: "ragged matrix", route: "/forward", body: #"{"network": \#(seedNetwork), "input": [[1, 2, 3], [4, 5]]}"#,
+             status: 422, pointer: "/input/1", detail: "has 2 numbers, but row 0 has 3"),
+        Case(name: "unknown activation", route: "/forward",
+             body: #"{"network": {"layers": [{"weights": [1], "activation": "swish"}]}, "input": [1]}"#,
+             status: 422, pointer: "/network/layers/0/activation", detail: "\"swish\", which is not one of"),
+        Case(name: "softmax not last", route: "/forward",
+             body: #"{"network": {"layers": [{"weights": [[1, 2]], "activation": "softmax"}, {"weights": [1, 1]}]}, "input": [1]}"#,
+             status: 422, pointer: "/network/layers/0/activation", detail: "softmax is allowed only on the last layer"),
+        Case(name: "cross_entropy on relu", route: "/gradient",
+             body: #"{"network": {"layers": [{"weights": [1], "activation": "relu"}]}, "input": [1], "target": 1, "loss": "cross_entropy"}"#,
+             status: 422, pointer: "/loss", detail: "cross_entropy needs a sigmoid or softmax output layer"),
+        Case(name: "cross_entropy target outside [0, 1]", route: "/gradient",
+             body: #"{"network": {"layers": [{"weights": [1]}]}, "input": [[1], [2]], "target": [0.5, 2], "loss": "cross_entropy"}"#,
+             status: 422, pointer: "/target/1", detail: "row 1: cross_entropy targets must lie in [0, 1]"),
+        Case(name: "number beyond double", route: "/forward", body: #"{"network": {"layers": [{"weights": [1e400]}]}, "input": [1]}"#,
+             status: 422, pointer: "/network/layers/0/weights/0", detail: "beyond the range of a double"),
+        Case(name: "non-finite result", route: "/forward",
+             body: #"{"network": {"layers": [{"weights": [1e308], "activation": "linear"}, {"weights": [10], "activation": "linear"}]}, "input": [1]}"#,
+             status: 422, pointer: "/network/layers/1", detail: "layer 1 overflows"),
+        Case(name: "too many parameters", route: "/forward",
+             body: #"{"network": {"inputs": 100000, "layers": [{"units": 100000}]}, "input": [1]}"#,
+             status: 422, pointer: "/network", detail: "over this server's limit of 10000000"),
+        Case(name: "over the synchronous budget", route: "/train",
+             body: #"{"network": {"inputs": 100, "layers": [{"units": 100}, {"units": 1}]}, "inputs": [[\#(Array(repeating: "0", count: 100).joined(separator: ","))]], "targets": [1], "epochs": 1000000000}"#,
+             status: 422, pointer: "/epochs", detail: "/train/jobs"),
+        Case(name: "negative epochs", route: "/train", body: #"{"network": \#(seedNetwork), "inputs": [[1, 2, 3]], "targets": [1], "epochs": -1}"#,
+             status: 422, pointer: "/epochs", detail: "must be an integer from 0"),
+        Case(name: "nesterov without momentum", route: "/train",
+             body: #"{"network": \#(seedNetwork), "inputs": [[1, 2, 3]], "targets": [1], "optimizer": {"name": "sgd", "nesterov": true}}"#,
+             status: 422, pointer: "/optimizer/nesterov", detail: "nesterov needs a momentum above 0"),
+    ]
+
+    @Test(arguments: cases)
+    func problem(_ c: Case) async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let response = try await client.post(c.route, c.body)
+            #expect(response.status.code == c.status, "\(String(buffer: response.body))")
+            #expect(response.headers[.contentType] == "application/problem+json")
+            let body = try JSONBody(response)
+            #expect(body["status"]?.number == Double(c.status))
+            #expect(body["type"]?.string == "about:blank")
+            #expect(body["title"]?.string?.isEmpty == false)
+            #expect(body["pointer"]?.string == c.pointer)
+            let detail = try #require(body["detail"]?.string)
+            #expect(detail.contains(c.detail), "detail: \(detail)")
+        }
+    }
+
+    @Test func malformedJSONHasLineAndColumn() async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let response = try await client.post("/gradient", "{\"input\": [1, 2,]}")
+            #expect(response.status == .badRequest)
+            let body = try JSONBody(response)
+            #expect(body["line"]?.number == 1)
+            #expect(body["column"]?.number == 17)
+        }
+    }
+
+    @Test func notFoundAndMethodNotAllowed() async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let missing = try await client.execute(uri: "/backward", method: .post)
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType] == "application/problem+json")
+            let wrongMethod = try await client.execute(uri: "/gradient", method: .get)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow] == "POST")
+            #expect(try JSONBody(wrongMethod)["status"]?.number == 405)
+            let deleteHealth = try await client.execute(uri: "/health", method: .delete)
+            #expect(deleteHealth.status == .methodNotAllowed)
+            #expect(deleteHealth.headers[.allow] == "GET, HEAD")
+        }
+    }
+
+    @Test func badPrettyIsABadRequest() async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let response = try await client.execute(uri: "/health?pretty=yes", method: .get)
+            #expect(response.status == .badRequest)
+            #expect(try JSONBody(response)["detail"]?.string?.contains("pretty must be true or false") == true)
+        }
+    }
+
+    @Test func oversizedBodyIs413() async throws {
+        let app = buildApplication(testConfiguration { $0.maximumBodySize = 1024 })
+        try await app.test(.router) { client in
+            let big = #"{"network": {"layers": [{"weights": ["# + Array(repeating: "0.5", count: 1000).joined(separator: ",") + "]}]}}"
+            let response = try await client.post("/forward", big)
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            #expect(try JSONBody(response)["status"]?.number == 413)
+            let small = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(small.status == .ok)
+        }
+    }
+
+    @Test func fullComputeQueueIs429WithRetryAfter() async throws {
+        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0 })
+        try await app.test(.router) { client in
+            let slow = """
+                {"network": {"inputs": 50, "layers": [{"units": 50}, {"units": 1}], "seed": 1},
+                 "inputs": [[\(Array(repeating: "0.1", count: 50).joined(separator: ","))]], "targets": [1], "epochs": 20000}
+                """
+            async let first = client.post("/train", slow)
+            try await Task.sleep(for: .milliseconds(300))
+            let second = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(second.status == .tooManyRequests)
+            #expect(second.headers[.retryAfter] == "1")
+            #expect(try JSONBody(second)["status"]?.number == 429)
+            #expect(try await first.status == .ok)
+            let after = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(after.status == .ok)
+        }
+    }
+
+    @Test func stoppedPoolAnswers503() async throws {
+        let pool = ComputePool(threads: 1, queue: 0)
+        try await pool.shutdown()
+        await #expect(throws: Problem.self) { try await pool.run { _ in 1 } }
+        do {
+            _ = try await pool.run { _ in 1 }
+        } catch let problem as Problem {
+            #expect(problem.status == .serviceUnavailable)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import BackpropServer
+import BackpropTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Over a real socket: keep-alive, and concurrency that changes no bit of any result.
+@Suite struct LiveServerTests {
+    /// Distinct requests: the seed examples, batches, generated networks and a short training.
+    static let requests: [(String, String)] = {
+        var requests = [("/gradient", SeedRequests.singleNeuron), ("/gradient", SeedRequests.hiddenLayer)]
+        for seed in 1...6 {
+            requests.append(("/gradient", """
+                {"network": {"inputs": 3, "layers": [{"units": 8, "activation": "tanh"}, {"units": 3, "activation": "softmax"}], "seed": \(seed)},
+                 "input": [[0.1, 0.2, 0.3], [-1, 0.5, \(seed)]], "target": [[1, 0, 0], [0, 0.5, 0.5]], "loss": "cross_entropy"}
+                """))
+            requests.append(("/train", """
+                {"network": {"inputs": 2, "layers": [{"units": 4}, {"units": 1}], "seed": \(seed)},
+                 "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0], "epochs": 200,
+                 "batch_size": 1, "seed": \(seed), "optimizer": "adam", "learning_rate": 0.05}
+                """))
+        }
+        return requests
+    }()
+
+    @Test func keepAliveServesManyRequestsOnOneConnection() async throws {
+        // The live test client holds a single connection: every request below reuses it.
+        try await buildApplication(testConfiguration()).test(.live) { client in
+            for _ in 0..<20 {
+                let response = try await client.post("/gradient", SeedRequests.hiddenLayer)
+                #expect(response.status == .ok)
+                #expect(response.headers[.connection] != "close")
+            }
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+
+    @Test func concurrentResultsAreBitIdenticalToSequentialOnes() async throws {
+        try await buildApplication(testConfiguration { $0.computeQueue = 256 }).test(.ahc(.http)) { client in
+            var sequential: [String] = []
+            for (route, body) in Self.requests {
+                let response = try await client.post(route, body)
+                #expect(response.status == .ok)
+                sequential.append(Self.withoutDuration(String(buffer: response.body)))
+            }
+            let concurrent = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for round in 0..<3 {
+                    for (index, (route, body)) in Self.requests.enumerated() {
+                        group.addTask {
+                            let response = try await client.post(route, body)
+                            #expect(response.status == .ok, "round \(round)")
+                            return (index, Self.withoutDuration(String(buffer: response.body)))
+                        }
+                    }
+                }
+                var results: [(Int, String)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            #expect(concurrent.count == 3 * Self.requests.count)
+            for (index, text) in concurrent {
+                #expect(text == sequential[index], "request \(index) differs")
+            }
+        }
+    }
+
+    /// The timing is the one field that may differ between runs.
+    static func withoutDuration(_ text: String) -> String {
+        text.replacingOccurrences(of: #""duration_ms":[0-9.e+-]+"#, with: "", options: .regularExpression)
+    }
+}
