@@ -45,7 +45,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         .addRoutes(to: router)
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [DisconnectHandler()],
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
         services: [ComputePoolService(pool: pool)],

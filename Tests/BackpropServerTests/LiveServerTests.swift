@@ -71,3 +71,30 @@ import Testing
         text.replacingOccurrences(of: #""duration_ms":[0-9.e+-]+"#, with: "", options: .regularExpression)
     }
 }
+
+@Suite struct DisconnectTests {
+    /// With one compute thread and no queue, a /train that runs for minutes holds the
+    /// pool; once its client hangs up, the pool frees within a batch and serves again.
+    @Test func trainStopsWhenTheClientDisconnects() async throws {
+        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0 })
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try RawConnection(port: port)
+            try connection.sendPost("/train", """
+                {"network": {"inputs": 50, "layers": [{"units": 50}, {"units": 1}], "seed": 1},
+                 "inputs": [[\(Array(repeating: "0.1", count: 50).joined(separator: ","))]], "targets": [1],
+                 "epochs": 5000000, "learning_rate": 0.001}
+                """)
+            try await Task.sleep(for: .milliseconds(300))
+            let busy = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(busy.status == .tooManyRequests)
+            connection.close()
+            var freed = false
+            for _ in 0..<50 where !freed {
+                try await Task.sleep(for: .milliseconds(100))
+                freed = try await client.post("/gradient", SeedRequests.singleNeuron).status == .ok
+            }
+            #expect(freed)
+        }
+    }
+}

@@ -41,9 +41,11 @@ struct ComputeController {
         let pretty = try request.prettyFlag()
         let buffer = try await request.body.collect(upTo: maximumBodySize)
         let cancellation = CancellationFlag()
-        if stopsWithClient {
-            context.channel.closeFuture.whenComplete { _ in cancellation.cancel() }
+        var watch: (ConnectionWatch, token: Int)? = nil
+        if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
+            watch = (handler.watch, handler.watch.onDisconnect { cancellation.cancel() })
         }
+        defer { if let watch { watch.0.remove(watch.token) } }
         let bytes = try await pool.run(cancellation: cancellation) { cancellation in
             let json: JSONValue
             do {

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The API contract check: the OpenAPI spec is valid, and the server built from this
+# tree answers what the spec says.
+#
+#   1. a venv with pinned openapi-spec-validator and schemathesis;
+#   2. openapi-spec-validator on the spec;
+#   3. swift build -c release, then the server on 127.0.0.1 on a free port;
+#   4. GET /openapi.yaml must serve the spec byte for byte (the bundled resource);
+#   5. schemathesis against the server with a bounded number of examples, checking
+#      that no request gets a 5xx, that every status code, content type, header and
+#      body is the one the spec documents, and that a wrong method is a 405 whose
+#      Allow header lists the right ones.
+#
+# Bad input must be a 4xx, never a 500 (API.md). Many schema-valid bodies are a 422
+# by design (mismatched shapes), so positive_data_acceptance is not checked.
+#
+# The server runs with a small synchronous training budget (--train-budget), so that
+# no generated /train request can keep a compute thread for minutes: the contract is
+# about shapes and statuses, and a 422 over the budget is one of them.
+#
+# schemathesis runs with one worker: with several, Hypothesis parses lambda sources in
+# parallel threads, which CPython 3.11 cannot do safely ("SystemError: AST constructor
+# recursion depth mismatch", python/cpython#106905).
+#
+# Run from anywhere; exits non-zero if anything failed. Knobs (environment):
+#   CONTRACT_VENV          the venv folder               (.build-contract-venv)
+#   CONTRACT_SCRATCH_PATH  swift build --scratch-path     (unset: .build)
+#   CONTRACT_SKIP_BUILD=1  use the already built binary
+#   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (1000)
+#   CONTRACT_SEED          schemathesis seed, for reproducible runs (20261129)
+#   CONTRACT_REPORT_DIR    where the JUnit report goes     (.build-contract-report)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
+readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
+readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-1000}
+readonly SEED=${CONTRACT_SEED:-20261129}
+readonly REPORT_DIR=${CONTRACT_REPORT_DIR:-.build-contract-report}
+# Work units (epochs × samples × parameters) /train may do synchronously: ~1 s at most.
+readonly TRAIN_BUDGET=${CONTRACT_TRAIN_BUDGET:-10000000}
+# Versions known to work together with Python 3.11.
+readonly PIP_PACKAGES=(openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+
+started=$(date +%s)
+log() { printf '\n== contract: %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
+
+log "python venv in $VENV"
+if [[ ! -x $VENV/bin/python ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
+PY=$VENV/bin/python
+echo "schemathesis $("$VENV/bin/st" --version | awk '{print $NF}'), openapi-spec-validator $("$PY" -m pip show openapi-spec-validator | awk '/^Version:/{print $2}')"
+
+log "validate $SPEC"
+"$VENV/bin/openapi-spec-validator" "$SPEC"
+
+build_flags=(-c release)
+if [[ -n ${CONTRACT_SCRATCH_PATH:-} ]]; then
+    build_flags+=(--scratch-path "$CONTRACT_SCRATCH_PATH")
+fi
+if [[ ${CONTRACT_SKIP_BUILD:-0} != 1 ]]; then
+    log "swift build ${build_flags[*]}"
+    swift build "${build_flags[@]}"
+fi
+BIN=$(swift build "${build_flags[@]}" --show-bin-path)/backprop
+[[ -x $BIN ]] || { echo "contract: no server binary at $BIN" >&2; exit 1; }
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+mkdir -p "$REPORT_DIR"
+REPORT_DIR_ABS=$(cd "$REPORT_DIR" && pwd)
+rm -f "$REPORT_DIR/junit.xml"
+SERVER_LOG=$REPORT_DIR/server.log
+server_pid=
+stop_server() {
+    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+log "start $BIN on $BASE"
+"$BIN" --host 127.0.0.1 --port "$PORT" --log-level warning --train-budget "$TRAIN_BUDGET" >"$SERVER_LOG" 2>&1 &
+server_pid=$!
+
+# Waits for GET /health (up to 60 s), then checks the served spec is this one.
+"$PY" - "$BASE" "$SPEC" "$server_pid" <<'EOF'
+import os, sys, time, urllib.request
+base, spec, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+deadline = time.monotonic() + 60
+while True:
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=2) as response:
+            if response.status == 200:
+                break
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("contract: the server exited before answering /health")
+    if time.monotonic() > deadline:
+        sys.exit("contract: the server did not answer /health within 60 s")
+    time.sleep(0.2)
+with urllib.request.urlopen(base + "/openapi.yaml", timeout=10) as response:
+    served = response.read()
+with open(spec, "rb") as file:
+    if served != file.read():
+        sys.exit("contract: GET /openapi.yaml does not serve " + spec + " (stale resource bundle?)")
+print("the server is up and serves " + spec)
+EOF
+
+# Hypothesis and schemathesis keep their caches in the report folder, not in the tree.
+export HYPOTHESIS_STORAGE_DIRECTORY=$REPORT_DIR_ABS/hypothesis
+printf '[cache]\ndirectory = "%s/cache"\n' "$REPORT_DIR_ABS" >"$REPORT_DIR/schemathesis.toml"
+
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method,allow_header_conformance
+st_command=(
+    "$VENV/bin/st" --config-file "$REPORT_DIR/schemathesis.toml" run "$SPEC"
+    --url "$BASE"
+    --checks "$CHECKS"
+    --phases examples,coverage,fuzzing
+    --max-examples "$MAX_EXAMPLES"
+    --seed "$SEED"
+    --generation-database none
+    --workers 1
+    --request-timeout 60
+    --suppress-health-check all
+    --report junit --report-dir "$REPORT_DIR"
+    --no-color
+)
+log "schemathesis: ${st_command[*]}"
+st_status=0
+"${st_command[@]}" || st_status=$?
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "contract: the server died during the run; its log:" >&2
+    tail -n 50 "$SERVER_LOG" >&2 || true
+    st_status=1
+fi
+stop_server
+
+# One closing line for CI, counted from the JUnit report.
+"$PY" - "$REPORT_DIR/junit.xml" "$st_status" <<'EOF' || true
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    sys.exit(0)
+cases = root.iter("testcase")
+passed = failed = skipped = 0
+for case in cases:
+    if case.find("failure") is not None or case.find("error") is not None:
+        failed += 1
+    elif case.find("skipped") is not None:
+        skipped += 1
+    else:
+        passed += 1
+if sys.argv[2] != "0" and failed == 0:
+    failed = 1
+print(f"contract: {passed} passed, {failed} failed, {skipped} skipped")
+EOF
+log "done, schemathesis exit status $st_status"
+exit "$st_status"

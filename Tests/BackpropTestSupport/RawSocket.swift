@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bare TCP connection to 127.0.0.1, for what an HTTP client library hides:
+/// sending half a request, or hanging up in the middle of one.
+public final class RawConnection {
+    private let descriptor: Int32
+
+    public init(port: Int) throws {
+        #if canImport(Glibc)
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else { throw RawSocketError.failed("socket") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            _ = Glibc.close(descriptor)
+            throw RawSocketError.failed("connect")
+        }
+    }
+
+    /// Sends all of `text`.
+    public func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw RawSocketError.failed("write") }
+            sent += count
+        }
+    }
+
+    /// A whole HTTP/1.1 POST with a JSON body.
+    public func sendPost(_ path: String, _ body: String) throws {
+        try send(
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+    }
+
+    /// Hangs up.
+    public func close() { _ = Glibc.close(descriptor) }
+}
+
+public enum RawSocketError: Error {
+    case failed(String)
+}
