@@ -37,7 +37,7 @@ readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
 readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-1000}
 readonly SEED=${CONTRACT_SEED:-20261129}
 readonly REPORT_DIR=${CONTRACT_REPORT_DIR:-.build-contract-report}
-# Work units (epochs × samples × parameters) /train may do synchronously: ~1 s at most.
+# Work units (epochs × samples × parameters) /train may do synchronously: seconds at most.
 readonly TRAIN_BUDGET=${CONTRACT_TRAIN_BUDGET:-10000000}
 # Versions known to work together with Python 3.11.
 readonly PIP_PACKAGES=(openapi-spec-validator==0.9.0 schemathesis==4.32.5)
@@ -136,7 +136,7 @@ st_command=(
     --workers 1
     --request-timeout 60
     --suppress-health-check all
-    --report junit --report-dir "$REPORT_DIR"
+    --report junit --report-junit-path "$REPORT_DIR/junit.xml"
     --no-color
 )
 log "schemathesis: ${st_command[*]}"

@@ -60,8 +60,11 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
             case .nonFinite: "Result is not finite"
             }
         let pointer = base.appending(error.path)
+        // A message that already names its field ("layers[1].weights has 3 rows…") stands alone.
+        let named = !error.path.isEmpty && error.message.contains(JSONPointer().appending(error.path).readable)
         self.init(
-            .unprocessableContent, title: title, detail: "\(pointer.readable): \(error.message)",
+            .unprocessableContent, title: title,
+            detail: named ? error.message : "\(pointer.readable): \(error.message)",
             pointer: pointer.description)
     }
 
