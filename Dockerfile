@@ -29,7 +29,11 @@ WORKDIR /build
 # Package.resolved is .gitignored and so may be missing from the build context: the glob
 # copies it when it is there, and then exactly its pinned versions are used.
 COPY Package.* ./
-RUN swift package resolve $([ -f ./Package.resolved ] && echo --force-resolved-versions || true)
+RUN if [ -f Package.resolved ]; then \
+        swift package resolve --force-resolved-versions; \
+    else \
+        swift package resolve; \
+    fi
 
 # Tests/ is needed as well: the manifest declares test targets (one of them with the custom
 # path Tests/BackpropTestSupport), and SwiftPM will not load a package whose target folders
@@ -56,6 +60,8 @@ FROM ${RUNTIME_IMAGE}
 
 # tzdata for Foundation's TimeZone, ca-certificates for any outbound TLS, libstdc++6
 # (and with it libgcc-s1) for the binary itself; see the ldd note at the top.
+# Versions are not pinned: each build takes the distribution's current security fixes.
+# hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
     && apt-get -q update \
     && apt-get -q install -y --no-install-recommends \
@@ -64,15 +70,17 @@ RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
         tzdata \
     && rm -rf /var/lib/apt/lists/*
 
-# An unprivileged user. The files in /app stay owned by root: the service reads them and
-# writes nothing to disk.
-RUN useradd --system --user-group --no-create-home --home-dir /app \
+# An unprivileged user with a fixed numeric id, so that USER below is numeric and
+# Kubernetes' runAsNonRoot can verify it. The files in /app stay owned by root: the
+# service only reads them and writes nothing to disk.
+RUN groupadd --gid 10001 backprop \
+    && useradd --uid 10001 --gid backprop --no-create-home --home-dir /app \
         --shell /usr/sbin/nologin backprop
 
 WORKDIR /app
 COPY --from=build /staging/ /app/
 
-USER backprop:backprop
+USER 10001:10001
 
 # The executable reads BACKPROP_* variables (a command-line flag wins over a variable).
 # SWIFT_BACKTRACE: a statically linked binary cannot find the backtracer next to

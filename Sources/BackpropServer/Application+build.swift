@@ -11,11 +11,18 @@ let metricsRegistry: PrometheusCollectorRegistry = {
     return registry
 }()
 
-/// The paths and the methods they answer (405 `Allow` comes from here).
-let routeTable: [String: [HTTPRequest.Method]] = [
-    "/forward": [.post], "/gradient": [.post], "/train": [.post],
-    "/health": [.get, .head], "/metrics": [.get, .head], "/openapi.yaml": [.get, .head],
-]
+/// The methods a path answers (405's `Allow` comes from here); nil for an unknown path.
+func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    switch Array(parts) {
+    case ["forward"], ["gradient"], ["train"]: return [.post]
+    case ["health"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
+    case ["train", "jobs"]: return [.get, .head, .post]
+    case let p where p.count == 3 && p[0] == "train" && p[1] == "jobs": return [.get, .head, .delete]
+    case let p where p.count == 4 && p[0] == "train" && p[1] == "jobs" && p[3] == "events": return [.get, .head]
+    default: return nil
+    }
+}
 
 /// Builds the service: the executable runs it, the tests drive it.
 public func buildApplication(_ configuration: Configuration) -> some ApplicationProtocol {
@@ -35,11 +42,19 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         middleware: CORSMiddleware(
             allowOrigin: origin, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
             allowMethods: [.get, .post, .delete, .head, .options], maxAge: .seconds(600)))
-    router.add(middleware: ProblemMiddleware(routes: routeTable))
+    router.add(middleware: ProblemMiddleware(allowedMethods: allowedMethods))
     let limits = Limits(
         maximumParameters: configuration.maximumParameters,
         synchronousTrainingBudget: configuration.synchronousTrainingBudget)
-    ComputeController(pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize)
+    let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+    let registry = JobRegistry(
+        limits: .init(
+            running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
+            retention: .seconds(configuration.jobRetentionSeconds)))
+    let jobs = JobController(
+        registry: registry, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, grace: grace)
+    jobs.addRoutes(to: router)
+    ComputeController(pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, jobs: jobs)
         .addRoutes(to: router)
     OperationsController(registry: metricsRegistry, specification: OperationsController.bundledSpecification())
         .addRoutes(to: router)
@@ -51,6 +66,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
-        services: [ComputePoolService(pool: pool)],
+        // Shut down in reverse: the server drains, then jobs end, then the pool stops.
+        services: [
+            ComputePoolService(pool: pool), ComputePoolService(pool: registry.pool),
+            JobService(registry: registry, grace: grace),
+        ],
         logger: logger)
 }

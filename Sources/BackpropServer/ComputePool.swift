@@ -17,10 +17,13 @@ public final class ComputePool: Sendable {
     private let pool: NIOThreadPool
     /// admitted counts the running and the waiting; once stopped, nothing is admitted.
     private let counts = NIOLockedValueBox((admitted: 0, running: 0, stopped: false))
-    private let depthGauge = Gauge(label: "backprop_compute_queue_depth")
-    private let runningGauge = Gauge(label: "backprop_compute_running")
+    private let depthGauge: Gauge
+    private let runningGauge: Gauge
 
-    public init(threads: Int, queue: Int) {
+    /// `metricsLabel` tells pools apart in /metrics (`backprop_compute_queue_depth{pool=…}`).
+    public init(threads: Int, queue: Int, metricsLabel: String = "requests") {
+        depthGauge = Gauge(label: "backprop_compute_queue_depth", dimensions: [("pool", metricsLabel)])
+        runningGauge = Gauge(label: "backprop_compute_running", dimensions: [("pool", metricsLabel)])
         self.threads = max(1, threads)
         self.queue = max(0, queue)
         pool = NIOThreadPool(numberOfThreads: self.threads)

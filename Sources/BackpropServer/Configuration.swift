@@ -19,6 +19,14 @@ public struct Configuration: Sendable {
     public var computeQueue = 64
     /// Origins allowed by CORS; nil allows any origin.
     public var corsOrigins: [String]? = nil
+    /// Training jobs waiting to start (429 above it); at most `computeThreads` run at once.
+    public var jobQueue = 16
+    /// Finished jobs kept for GET, at most this many...
+    public var jobsKept = 100
+    /// ...and for at most this many seconds.
+    public var jobRetentionSeconds = 3600
+    /// On shutdown, seconds running jobs may take to finish before they are cancelled.
+    public var shutdownGraceSeconds = 10
     public var logLevel = Logger.Level.info
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeoutSeconds = 60

@@ -68,7 +68,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
             pointer: pointer.description)
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The problem document.
+    public var json: JSONValue {
         var fields: [(key: String, value: JSONValue)] = [
             ("type", .string("about:blank")),
             ("title", .string(title)),
@@ -78,8 +79,12 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
         if let pointer { fields.append(("pointer", .string(pointer))) }
         if let line { fields.append(("line", .unsigned(UInt64(line)))) }
         if let column { fields.append(("column", .unsigned(UInt64(column)))) }
+        return .object(fields)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         let pretty = request.uri.queryParameters.get("pretty") == "true"
-        var response = Response.json(.object(fields), status: status, pretty: pretty)
+        var response = Response.json(json, status: status, pretty: pretty)
         response.headers[.contentType] = "application/problem+json"
         response.headers.append(contentsOf: headers)
         return response

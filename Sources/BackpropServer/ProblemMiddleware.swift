@@ -8,8 +8,8 @@ import NIOCore
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
-    /// The methods each path answers, for 405's `Allow`.
-    let routes: [String: [HTTPRequest.Method]]
+    /// The methods a path answers, for 405's `Allow`; nil for an unknown path.
+    let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -35,7 +35,7 @@ struct ProblemMiddleware: RouterMiddleware {
     private func problem(for error: HTTPError, request: Request) -> Problem {
         switch error.status {
         case .notFound:
-            if let allowed = routes[request.uri.path], !allowed.contains(request.method) {
+            if let allowed = allowedMethods(request.uri.path), !allowed.contains(request.method) {
                 let names = allowed.map(\.rawValue).joined(separator: ", ")
                 return Problem(
                     .methodNotAllowed, title: "Method not allowed",

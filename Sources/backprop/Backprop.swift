@@ -11,10 +11,11 @@ struct Backprop: AsyncParsableCommand {
         commandName: "backprop",
         abstract: "An HTTP JSON service for forward passes, backpropagation gradients and gradient-descent training.",
         discussion: """
-            Every option can also be set by an environment variable: BACKPROP_ and the option's
-            name in capitals with underscores (BACKPROP_PORT, BACKPROP_MAX_BODY_SIZE, ...).
-            A flag wins over the variable. SIGTERM or SIGINT shut down gracefully: in-flight
-            requests finish, new connections are refused.
+            Every option can also be set by an environment variable: BACKPROP_ and the option's \
+            name in capitals with underscores (BACKPROP_PORT, BACKPROP_MAX_BODY_SIZE, ...). \
+            A flag wins over the variable. SIGTERM or SIGINT shut down gracefully: in-flight \
+            requests finish, new connections are refused, running training jobs get \
+            --shutdown-grace seconds to finish before they are cancelled.
             """)
 
     @Option(help: "The address to listen on (BACKPROP_HOST).")
@@ -41,6 +42,21 @@ struct Backprop: AsyncParsableCommand {
     @Option(help: "Computations that may wait for a thread; beyond that is a 429 (BACKPROP_COMPUTE_QUEUE).")
     var computeQueue = environment("COMPUTE_QUEUE").flatMap(Int.init) ?? 64
 
+    @Option(help: "Training jobs that may wait to start; beyond that is a 429 (BACKPROP_JOB_QUEUE).")
+    var jobQueue = environment("JOB_QUEUE").flatMap(Int.init) ?? 16
+
+    @Option(help: "Finished training jobs kept for GET (BACKPROP_JOBS_KEPT).")
+    var jobsKept = environment("JOBS_KEPT").flatMap(Int.init) ?? 100
+
+    @Option(help: "Seconds a finished training job is kept (BACKPROP_JOB_RETENTION).")
+    var jobRetention = environment("JOB_RETENTION").flatMap(Int.init) ?? 3600
+
+    @Option(help: """
+        On SIGTERM, seconds running jobs may take to finish before they are cancelled \
+        (BACKPROP_SHUTDOWN_GRACE).
+        """)
+    var shutdownGrace = environment("SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
+
     @Option(help: """
         The origin CORS allows: '*' for any (the default), an origin such as https://example.com, \
         or 'none' (BACKPROP_CORS_ORIGIN).
@@ -64,7 +80,12 @@ struct Backprop: AsyncParsableCommand {
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
-        guard computeQueue >= 0 else { throw ValidationError("--compute-queue must be at least 0") }
+        for (name, value) in [
+            ("--compute-queue", computeQueue), ("--job-queue", jobQueue), ("--jobs-kept", jobsKept),
+            ("--job-retention", jobRetention), ("--shutdown-grace", shutdownGrace),
+        ] where value < 0 {
+            throw ValidationError("\(name) must be at least 0")
+        }
     }
 
     func run() async throws {
@@ -78,6 +99,10 @@ struct Backprop: AsyncParsableCommand {
         configuration.computeQueue = computeQueue
         configuration.corsOrigins = corsOrigin == "*" ? nil : (corsOrigin == "none" ? [] : [corsOrigin])
         configuration.idleTimeoutSeconds = idleTimeout
+        configuration.jobQueue = jobQueue
+        configuration.jobsKept = jobsKept
+        configuration.jobRetentionSeconds = jobRetention
+        configuration.shutdownGraceSeconds = shutdownGrace
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await buildApplication(configuration).runService()
     }

@@ -49,6 +49,25 @@ public final class RawConnection {
                 + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
     }
 
+    /// Reads until the text received contains `marker` (or the peer closes, or
+    /// `timeout` passes); returns all that was read.
+    public func read(until marker: String, timeout: Duration = .seconds(30)) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = ContinuousClock.now + timeout
+        var wait = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            if count > 0 {
+                received.append(contentsOf: buffer[0..<count])
+                if String(decoding: received, as: UTF8.self).contains(marker) { break }
+            }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// Hangs up.
     public func close() { _ = Glibc.close(descriptor) }
 }

@@ -33,7 +33,7 @@ public struct JSONBody: @unchecked Sendable {
         return JSONBody(raw: array[index])
     }
 
-    init(raw: Any) { value = raw }
+    public init(raw: Any) { value = raw }
 
     public var number: Double? { (value as? NSNumber)?.doubleValue }
     public var string: String? { value as? String }

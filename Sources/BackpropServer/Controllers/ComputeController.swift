@@ -11,6 +11,8 @@ struct ComputeController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
+    /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
+    let jobs: JobController
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/forward") { request, context in
@@ -20,14 +22,15 @@ struct ComputeController {
             try await compute(request, context) { body, _ in try GradientWire.respond(to: body, limits: limits) }
         }
         router.post("/train") { request, context in
-            try await compute(request, context, stopsWithClient: true) { body, cancellation in
+            if request.headers[.accept]?.contains("text/event-stream") == true {
+                return try await jobs.streamTraining(request, context)
+            }
+            return try await compute(request, context, stopsWithClient: true) { body, cancellation in
                 let start = ContinuousClock.now
                 let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget)
                 let result = try training.run(cancellation: cancellation)
                 if result.stopped == .cancelled { throw CancellationError() }
-                let elapsed = ContinuousClock.now - start
-                let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
-                return training.json(result, durationMilliseconds: milliseconds)
+                return training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
             }
         }
     }

@@ -1,7 +1,7 @@
 import BackpropCore
 
 /// A network as a request describes it, before its layers are generated.
-struct NetworkWire {
+struct NetworkWire: Sendable {
     var blueprints: [LayerBlueprint]
     /// Per layer: one unit in the vector shorthand (flat weights, numbers per sample).
     var shorthand: [Bool]

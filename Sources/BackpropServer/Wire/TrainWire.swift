@@ -2,7 +2,7 @@ import BackpropCore
 import Foundation
 
 /// POST /train: gradient descent over a data set, returning the trained network.
-struct TrainWire {
+struct TrainWire: Sendable {
     static let fields: Set<String> = [
         "network", "inputs", "targets", "epochs", "learning_rate", "batch_size", "shuffle", "seed", "loss",
         "optimizer", "l1", "l2", "validation", "early_stopping",

@@ -1,0 +1,149 @@
+import BackpropCore
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A training job: its state changes in one place, under one lock, and its events
+/// form an append-only log that any number of streams read.
+final class Job: Sendable {
+    enum Status: String, Sendable {
+        case queued, running, succeeded, failed, cancelled
+
+        var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    }
+
+    struct State {
+        var status = Status.queued
+        var epoch = 0
+        var loss: Double? = nil
+        var validationLoss: Double? = nil
+        var startedAt: Date? = nil
+        var finishedAt: Date? = nil
+        var result: JSONValue? = nil
+        var problem: Problem? = nil
+        var events: [JobEvent] = []
+        var lastProgressEvent = ContinuousClock.now
+        var subscribers: [Int: AsyncStream<JobEvent>.Continuation] = [:]
+        var nextSubscriber = 0
+    }
+
+    let id: String
+    let epochs: Int
+    let createdAt = Date()
+    let cancellation = CancellationFlag()
+    /// Progress events are sent at most this often, besides every history point.
+    static let progressInterval = Duration.milliseconds(100)
+    private let state = NIOLockedValueBox(State())
+
+    init(id: String, epochs: Int) {
+        self.id = id
+        self.epochs = epochs
+    }
+
+    var status: Status { state.withLockedValue { $0.status } }
+
+    /// queued → running; false if the job was cancelled while it waited.
+    func start() -> Bool {
+        state.withLockedValue { state in
+            guard state.status == .queued else { return false }
+            state.status = .running
+            state.startedAt = Date()
+            return true
+        }
+    }
+
+    /// Records an epoch; appends a progress event at every history point, and
+    /// otherwise when the last one is at least `progressInterval` old.
+    func record(_ progress: EpochProgress) {
+        state.withLockedValue { state in
+            state.epoch = progress.epoch
+            state.loss = progress.loss
+            state.validationLoss = progress.validationLoss
+            let now = ContinuousClock.now
+            guard progress.isHistoryPoint || now - state.lastProgressEvent >= Self.progressInterval else { return }
+            state.lastProgressEvent = now
+            var data: [(key: String, value: JSONValue)] = [
+                ("epoch", .unsigned(UInt64(progress.epoch))), ("epochs", .unsigned(UInt64(epochs))),
+                ("loss", .number(progress.loss)),
+            ]
+            if let validationLoss = progress.validationLoss { data.append(("validation_loss", .number(validationLoss))) }
+            append(.progress, .object(data), to: &state)
+        }
+    }
+
+    /// Ends the job (once): succeeded with its result, failed with a problem, or
+    /// cancelled with a reason. Returns false if it had already ended.
+    @discardableResult
+    func finish(_ status: Status, result: JSONValue? = nil, problem: Problem? = nil, reason: String? = nil) -> Bool {
+        let subscribers = state.withLockedValue { state -> [AsyncStream<JobEvent>.Continuation]? in
+            guard !state.status.isFinished else { return nil }
+            state.status = status
+            state.finishedAt = Date()
+            state.result = result
+            state.problem = problem
+            switch status {
+            case .succeeded: append(.done, result ?? .null, to: &state)
+            case .failed: append(.failed, problem.map(\.json) ?? .null, to: &state)
+            default:
+                append(.cancelled, .object([
+                    ("epoch", .unsigned(UInt64(state.epoch))), ("reason", .string(reason ?? "cancelled")),
+                ]), to: &state)
+            }
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        // Outside the lock: finishing runs each stream's onTermination, which takes it.
+        for continuation in subscribers ?? [] { continuation.finish() }
+        return subscribers != nil
+    }
+
+    private func append(_ kind: JobEvent.Kind, _ data: JSONValue, to state: inout State) {
+        let event = JobEvent(id: state.events.count + 1, kind: kind, data: data)
+        state.events.append(event)
+        for continuation in state.subscribers.values { continuation.yield(event) }
+    }
+
+    /// Every event after `lastEventID`, then each new one as it comes; the stream
+    /// ends after the terminal event. Subscribing and replaying happen under the
+    /// same lock as appending, so nothing is repeated or missed.
+    func events(after lastEventID: Int) -> AsyncStream<JobEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self)
+        state.withLockedValue { state in
+            for event in state.events where event.id > lastEventID { continuation.yield(event) }
+            if state.status.isFinished {
+                continuation.finish()
+                return
+            }
+            state.nextSubscriber += 1
+            let key = state.nextSubscriber
+            state.subscribers[key] = continuation
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLockedValue { _ = $0.subscribers.removeValue(forKey: key) }
+            }
+        }
+        return stream
+    }
+
+    var finishedAt: Date? { state.withLockedValue { $0.finishedAt } }
+
+    /// The job as GET /train/jobs/{id} shows it; with `full`, its result or problem.
+    func json(full: Bool) -> JSONValue {
+        state.withLockedValue { state in
+            var progress: [(key: String, value: JSONValue)] = [
+                ("epoch", .unsigned(UInt64(state.epoch))), ("epochs", .unsigned(UInt64(epochs))),
+            ]
+            if let loss = state.loss { progress.append(("loss", .number(loss))) }
+            if let validationLoss = state.validationLoss { progress.append(("validation_loss", .number(validationLoss))) }
+            var fields: [(key: String, value: JSONValue)] = [
+                ("id", .string(id)), ("status", .string(state.status.rawValue)), ("progress", .object(progress)),
+                ("created_at", .string(Self.timestamp(createdAt))),
+            ]
+            if let startedAt = state.startedAt { fields.append(("started_at", .string(Self.timestamp(startedAt)))) }
+            if let finishedAt = state.finishedAt { fields.append(("finished_at", .string(Self.timestamp(finishedAt)))) }
+            if full, let result = state.result { fields.append(("result", result)) }
+            if full, let problem = state.problem { fields.append(("error", problem.json)) }
+            return .object(fields)
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String { date.ISO8601Format() }
+}

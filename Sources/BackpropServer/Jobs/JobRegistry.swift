@@ -1,0 +1,202 @@
+import BackpropCore
+import Foundation
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Every training job: created, run, listed, cancelled and forgotten here, under one lock.
+///
+/// Bounds: at most `running` jobs train at once, on a pool of their own of that
+/// size (so long jobs never hold the threads that answer /forward and /gradient),
+/// at most `queued` wait, and finished jobs are kept for `retention` and at most
+/// `kept` of them.
+/// Past a bound, `submit` throws a 429 problem. On shutdown it takes no more jobs,
+/// lets running ones finish for a grace period, then cancels them.
+public final class JobRegistry: Sendable {
+    struct Limits: Sendable {
+        var running: Int
+        var queued: Int
+        var kept: Int
+        var retention: Duration
+    }
+
+    private struct State {
+        var jobs: [String: Job] = [:]
+        var order: [String] = []
+        var running = 0
+        /// Jobs waiting for a slot, first come first served.
+        var waiting: [(job: Job, resume: CheckedContinuation<Bool, Never>)] = []
+        var shuttingDown = false
+    }
+
+    let limits: Limits
+    /// The jobs' own threads, one per running slot.
+    let pool: ComputePool
+    private let state = NIOLockedValueBox(State())
+
+    init(limits: Limits) {
+        self.limits = limits
+        pool = ComputePool(threads: limits.running, queue: 0, metricsLabel: "jobs")
+    }
+
+    /// Registers a job for `training` and starts it in the background.
+    func submit(_ training: TrainWire) throws(Problem) -> Job {
+        let job = Job(id: Self.newID(), epochs: training.configuration.epochs)
+        let refusal = state.withLockedValue { state -> Problem? in
+            purge(&state)
+            if state.shuttingDown {
+                return Problem(.serviceUnavailable, title: "Shutting down", detail: "the service is shutting down and takes no new jobs", headers: [.retryAfter: "1"])
+            }
+            let queued = state.jobs.values.filter { $0.status == .queued }.count
+            guard queued < limits.queued else {
+                return Problem(
+                    .tooManyRequests, title: "Too many jobs",
+                    detail: "\(queued) jobs are already waiting (the limit is \(limits.queued)); retry when one has started",
+                    headers: [.retryAfter: "5"])
+            }
+            state.jobs[job.id] = job
+            state.order.append(job.id)
+            return nil
+        }
+        if let refusal { throw refusal }
+        Task { await run(job, training) }
+        return job
+    }
+
+    func job(_ id: String) -> Job? {
+        state.withLockedValue { state in
+            purge(&state)
+            return state.jobs[id]
+        }
+    }
+
+    /// All kept jobs, oldest first.
+    func all() -> [Job] {
+        state.withLockedValue { state in
+            purge(&state)
+            return state.order.compactMap { state.jobs[$0] }
+        }
+    }
+
+    /// Cancels a job: a queued one at once, a running one within a batch.
+    func cancel(_ job: Job, reason: String = "cancelled") {
+        job.cancellation.cancel()
+        let waiting = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            guard let index = state.waiting.firstIndex(where: { $0.job === job }) else { return nil }
+            return state.waiting.remove(at: index).resume
+        }
+        if job.status == .queued {
+            job.finish(.cancelled, reason: reason)
+        }
+        waiting?.resume(returning: false)
+    }
+
+    /// Stops taking jobs; lets running ones finish for `grace`, then cancels the rest.
+    /// Every caller returns once no job is left unfinished.
+    func shutdown(grace: Duration) async {
+        let first = state.withLockedValue { state in
+            defer { state.shuttingDown = true }
+            return !state.shuttingDown
+        }
+        if first {
+            for job in all() where job.status == .queued { cancel(job, reason: "shutdown") }
+            let deadline = ContinuousClock.now + grace
+            while ContinuousClock.now < deadline, all().contains(where: { $0.status == .running }) {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            for job in all() where !job.status.isFinished { cancel(job, reason: "shutdown") }
+        }
+        while all().contains(where: { !$0.status.isFinished }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    var isShuttingDown: Bool { state.withLockedValue { $0.shuttingDown } }
+
+    // MARK: Running
+
+    private func run(_ job: Job, _ training: TrainWire) async {
+        guard await acquireSlot(for: job) else { return }
+        defer { releaseSlot() }
+        guard job.start() else { return }
+        let start = ContinuousClock.now
+        do {
+                let result = try await pool.run(cancellation: job.cancellation) { flag in
+                    try training.run(cancellation: flag) { job.record($0) }
+                }
+                if result.stopped == .cancelled {
+                    job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
+                } else {
+                    let elapsed = ContinuousClock.now - start
+                    job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds))
+                }
+            } catch let problem as Problem {
+                job.finish(.failed, problem: problem)
+            } catch {
+                job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
+            }
+    }
+
+    /// Waits for one of the `running` slots; false if the job was cancelled meanwhile.
+    private func acquireSlot(for job: Job) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let granted = state.withLockedValue { state -> Bool in
+                if state.running < limits.running {
+                    state.running += 1
+                    return true
+                }
+                state.waiting.append((job, continuation))
+                return false
+            }
+            if granted { continuation.resume(returning: true) }
+        }
+    }
+
+    private func releaseSlot() {
+        let next = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst().resume  // the slot passes to it
+        }
+        next?.resume(returning: true)
+    }
+
+    /// Forgets finished jobs older than `retention`, and the oldest beyond `kept`.
+    private func purge(_ state: inout State) {
+        let now = Date()
+        let retention = Double(limits.retention.components.seconds)
+        var finished = 0
+        for id in state.order.reversed() {
+            guard let job = state.jobs[id], let finishedAt = job.finishedAt else { continue }
+            finished += 1
+            if finished > limits.kept || now.timeIntervalSince(finishedAt) > retention {
+                state.jobs[id] = nil
+            }
+        }
+        state.order.removeAll { state.jobs[$0] == nil }
+    }
+
+    private static func newID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Shuts the registry down after the server has drained (see `JobRegistry.shutdown`).
+struct JobService: Service {
+    let registry: JobRegistry
+    let grace: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await registry.shutdown(grace: grace)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1e3 + Double(components.attoseconds) * 1e-15
+    }
+}
