@@ -64,6 +64,7 @@ let package = Package(
             name: "BackpropServerTests",
             dependencies: [
                 "BackpropServer",
+                "backprop",
                 "BackpropTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -33,11 +33,16 @@ struct OperationsController {
         }
     }
 
-    /// The bundled openapi.yaml, if the resource bundle is present.
+    /// The bundled openapi.yaml, looked up beside the executable (where SwiftPM and
+    /// the Docker image put the resource bundle) rather than through `Bundle.module`,
+    /// which stops the process when the bundle is missing.
     static func bundledSpecification() -> [UInt8]? {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-            let data = try? Data(contentsOf: url)
-        else { return nil }
-        return [UInt8](data)
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let directories = [executable.deletingLastPathComponent(), Bundle.main.bundleURL]
+        for directory in directories {
+            let url = directory.appendingPathComponent("backprop_BackpropServer.resources/openapi.yaml")
+            if let data = try? Data(contentsOf: url) { return [UInt8](data) }
+        }
+        return nil
     }
 }

@@ -1,0 +1,51 @@
+import BackpropTestSupport
+import Foundation
+import Testing
+
+/// SIGTERM on the real executable: requests in flight get their whole answer, open
+/// event streams end with an event saying why, new connections are refused, exit 0.
+@Suite(.serialized) struct ShutdownTests {
+    static let longJob = """
+        {"network": {"inputs": 50, "layers": [{"units": 50}, {"units": 1}], "seed": 1},
+         "inputs": [[\(Array(repeating: "0.1", count: 50).joined(separator: ","))]], "targets": [1],
+         "epochs": 100000000, "learning_rate": 0.0001}
+        """
+    /// A synchronous training of a second or so.
+    static let slowTrain = """
+        {"network": {"inputs": 20, "layers": [{"units": 20}, {"units": 1}], "seed": 1},
+         "inputs": [[\(Array(repeating: "0.1", count: 20).joined(separator: ","))]], "targets": [1],
+         "epochs": 30000, "learning_rate": 0.0001}
+        """
+
+    @Test func sigtermDrainsRequestsEndsStreamsAndExitsCleanly() throws {
+        let server = try ServerProcess(arguments: ["--shutdown-grace", "1"])
+        let created = try server.request("POST", "/train/jobs", body: Self.longJob)
+        #expect(created.contains("HTTP/1.1 202"))
+        let id = try #require(created.firstMatch(of: /"id":"([0-9a-f]{16})"/)?.1)
+
+        let stream = try RawConnection(port: server.port)
+        try stream.send("GET /train/jobs/\(id)/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+        let opening = stream.read(until: "event: progress")
+        #expect(opening.contains("HTTP/1.1 200"))
+        #expect(opening.lowercased().contains("content-type: text/event-stream"))
+
+        let inFlight = try RawConnection(port: server.port)
+        try inFlight.sendPost("/train", Self.slowTrain)
+        usleep(200_000)
+
+        let start = Date()
+        let status = server.terminate()
+        #expect(status == 0)
+        #expect(Date().timeIntervalSince(start) < 20)
+
+        let answer = inFlight.read(until: "\"duration_ms\"")
+        #expect(answer.contains("HTTP/1.1 200"), "the in-flight /train got: \(answer.prefix(300))")
+        #expect(answer.contains("\"stopped\":\"completed\""))
+        let ending = stream.read(until: "event: cancelled", timeout: .seconds(5))
+        #expect(ending.contains("event: cancelled"))
+        #expect(ending.contains(#""reason":"shutdown""#))
+        #expect((try? RawConnection(port: server.port)) == nil, "new connections are refused")
+        stream.close()
+        inFlight.close()
+    }
+}
