@@ -14,7 +14,7 @@ import Testing
          "epochs": 300, "learning_rate": 2, "seed": 7, "optimizer": {"name": "sgd", "momentum": 0.9}}
         """
     /// Runs for minutes unless cancelled.
-    static let long = """
+    public static let long = """
         {"network": {"inputs": 50, "layers": [{"units": 50}, {"units": 1}], "seed": 1},
          "inputs": [[\(Array(repeating: "0.1", count: 50).joined(separator: ","))]], "targets": [1],
          "epochs": 100000000, "learning_rate": 0.0001}
