@@ -42,6 +42,9 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         middleware: CORSMiddleware(
             allowOrigin: origin, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
             allowMethods: [.get, .post, .delete, .head, .options], maxAge: .seconds(600)))
+    if let apiKey = configuration.apiKey, !apiKey.isEmpty {
+        router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
+    }
     router.add(middleware: ProblemMiddleware(allowedMethods: allowedMethods))
     let limits = Limits(
         maximumParameters: configuration.maximumParameters,

@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     public var jobRetentionSeconds = 3600
     /// On shutdown, seconds running jobs may take to finish before they are cancelled.
     public var shutdownGraceSeconds = 10
+    /// With a key, every route but /health needs `Authorization: Bearer <key>`.
+    public var apiKey: String? = nil
     public var logLevel = Logger.Level.info
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeoutSeconds = 60

@@ -66,6 +66,12 @@ struct Backprop: AsyncParsableCommand {
     @Option(help: "Seconds an idle keep-alive connection stays open (BACKPROP_IDLE_TIMEOUT).")
     var idleTimeout = environment("IDLE_TIMEOUT").flatMap(Int.init) ?? 60
 
+    @Option(help: """
+        An API key: every route but /health then needs 'Authorization: Bearer <key>' (BACKPROP_API_KEY; \
+        prefer the variable, since flags show in the process list).
+        """)
+    var apiKey = environment("API_KEY")
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? "info"
 
@@ -104,6 +110,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.jobRetentionSeconds = jobRetention
         configuration.shutdownGraceSeconds = shutdownGrace
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        configuration.apiKey = apiKey
         try await buildApplication(configuration).runService()
     }
 }
