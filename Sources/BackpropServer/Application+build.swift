@@ -16,7 +16,8 @@ func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
     let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
     switch Array(parts) {
     case ["forward"], ["gradient"], ["train"]: return [.post]
-    case ["health"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
+    case [""], ["health"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
+    case let p where p.count == 2 && p[0] == "playground": return [.get, .head]
     case ["train", "jobs"]: return [.get, .head, .post]
     case let p where p.count == 3 && p[0] == "train" && p[1] == "jobs": return [.get, .head, .delete]
     case let p where p.count == 4 && p[0] == "train" && p[1] == "jobs" && p[3] == "events": return [.get, .head]
@@ -59,6 +60,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     jobs.addRoutes(to: router)
     ComputeController(pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, jobs: jobs)
         .addRoutes(to: router)
+    PlaygroundController().addRoutes(to: router)
     OperationsController(registry: metricsRegistry, specification: OperationsController.bundledSpecification())
         .addRoutes(to: router)
     return Application(

@@ -132,3 +132,17 @@ import Testing
         }
     }
 }
+
+@Suite struct PlaygroundServingTests {
+    @Test func rootServesThePlaygroundPage() async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(String(buffer: page.body).contains("<html"))
+            let missing = try await client.execute(uri: "/playground/none.js", method: .get)
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType] == "application/problem+json")
+        }
+    }
+}

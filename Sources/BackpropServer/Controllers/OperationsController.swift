@@ -33,16 +33,8 @@ struct OperationsController {
         }
     }
 
-    /// The bundled openapi.yaml, looked up beside the executable (where SwiftPM and
-    /// the Docker image put the resource bundle) rather than through `Bundle.module`,
-    /// which stops the process when the bundle is missing.
+    /// The bundled openapi.yaml.
     static func bundledSpecification() -> [UInt8]? {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let directories = [executable.deletingLastPathComponent(), Bundle.main.bundleURL]
-        for directory in directories {
-            let url = directory.appendingPathComponent("backprop_BackpropServer.resources/openapi.yaml")
-            if let data = try? Data(contentsOf: url) { return [UInt8](data) }
-        }
-        return nil
+        Resources.directory.flatMap { try? Data(contentsOf: $0.appendingPathComponent("openapi.yaml")) }.map { [UInt8]($0) }
     }
 }
