@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .library(name: "BackpropServer", targets: ["BackpropServer"]),
         .executable(name: "backprop", targets: ["backprop"]),
+        .executable(name: "BackpropBenchmarks", targets: ["BackpropBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -45,6 +46,11 @@ let package = Package(
                 "BackpropServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "BackpropBenchmarks",
+            dependencies: ["BackpropCore", "BackpropServer"],
+            path: "Benchmarks/Swift"
         ),
         .target(
             name: "BackpropTestSupport",

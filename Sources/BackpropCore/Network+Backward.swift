@@ -31,15 +31,12 @@ extension Network {
     public func gradient(input: Matrix, target: Matrix, loss: Loss) throws(CoreError) -> GradientResult {
         try loss.check(outputActivation: outputActivation)
         try checkTarget(target, samples: input.rows, loss: loss)
-        let (parameters, engine) = try prepare(input: input)
-        var lossSum = 0.0
-        input.storage.withUnsafeBufferPointer { x in
-            target.storage.withUnsafeBufferPointer { t in
-                engine.forward(parameters, input: x.baseAddress!, batch: input.rows)
-                lossSum = engine.lossSum(target: t.baseAddress!, batch: input.rows, loss: loss)
-                engine.backward(
-                    parameters, input: x.baseAddress!, target: t.baseAddress!, batch: input.rows,
-                    loss: loss)
+        try checkInput(input)
+        let workspace = GradientWorkspace(self, capacity: input.rows)
+        let engine = workspace.engine
+        let meanLoss = try input.storage.withUnsafeBufferPointer { x throws(CoreError) in
+            try target.storage.withUnsafeBufferPointer { t throws(CoreError) in
+                try workspace.step(input: x, target: t, batch: input.rows, loss: loss)
             }
         }
         let trace = try trace(engine, batch: input.rows)
@@ -62,7 +59,6 @@ extension Network {
             gradients.append(
                 LayerGradient(errorTerm: delta, weightGradient: weightGradient, biasGradient: biasGradient))
         }
-        let meanLoss = lossSum / Double(input.rows)
         guard meanLoss.isFinite else {
             throw CoreError(.nonFinite, "the loss is not finite", path: [.key("loss")])
         }

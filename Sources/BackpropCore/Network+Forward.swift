@@ -26,6 +26,13 @@ extension Network {
     }
 
     func prepare(input: Matrix) throws(CoreError) -> (Parameters, Engine) {
+        try checkInput(input)
+        let parameters = Parameters(self)
+        return (parameters, Engine(parameters: parameters, capacity: input.rows))
+    }
+
+    /// Throws unless `input` holds at least one finite sample `inputs` wide.
+    func checkInput(_ input: Matrix) throws(CoreError) {
         guard input.rows > 0 else {
             throw CoreError(.invalidValue, "the input holds no samples", path: [.key("input")])
         }
@@ -38,8 +45,6 @@ extension Network {
         guard input.isFinite else {
             throw CoreError(.invalidValue, "the input holds a non-finite number", path: [.key("input")])
         }
-        let parameters = Parameters(self)
-        return (parameters, Engine(parameters: parameters, capacity: input.rows))
     }
 
     func trace(_ engine: Engine, batch: Int) throws(CoreError) -> [LayerTrace] {

@@ -124,3 +124,17 @@ extension Matrix {
         return result
     }
 }
+
+extension JSONValue {
+    /// This value read as a request's sample matrix is read (a vector is one row),
+    /// with the same checks and errors. For benchmarks and library users.
+    public func sampleMatrix() throws(Problem) -> Matrix {
+        let (matrix, _) = try Node(self).samples(inputs: 0)
+        return matrix
+    }
+
+    /// A matrix as a response carries it: one array of numbers per row.
+    public init(rows matrix: Matrix) {
+        self = matrix.perSample(batch: true, scalar: false)
+    }
+}

@@ -1,0 +1,117 @@
+import BackpropCore
+import BackpropServer
+import Foundation
+
+// Backprop's benchmarks: each prints its figure as one JSON line, for
+// Benchmarks/run.sh to set beside its peer's figure from the same run.
+//
+//   swift run -c release BackpropBenchmarks [mlp|small|json] [--repetitions N]
+
+let arguments = CommandLine.arguments.dropFirst()
+let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
+let repetitions = arguments.firstIndex(of: "--repetitions").flatMap { Int(arguments[$0 + 1]) } ?? 5
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+func report(_ fields: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Target 1: an epoch of a 784-128-10 MLP (relu, softmax, cross-entropy, batch 64, sgd)
+/// over 8,192 synthetic samples, with the end-of-epoch loss over the whole set.
+func mlp() throws {
+    let samples = 8192, inputs = 784, hidden = 128, outputs = 10
+    var generator = SeededGenerator(seed: 1)
+    var x = Matrix(rows: samples, columns: inputs)
+    for i in 0..<x.storage.count { x[element: i] = generator.nextUnit() }
+    var y = Matrix(rows: samples, columns: outputs)
+    for r in 0..<samples { y[r, generator.nextIndex(below: outputs)] = 1 }
+    let network = try Network(
+        inputs: inputs,
+        layers: [LayerSpec(units: hidden, activation: .relu), LayerSpec(units: outputs, activation: .softmax)],
+        seed: 1)
+    let trainer = Trainer(
+        TrainingConfiguration(epochs: 1, learningRate: 0.01, batchSize: 64, shuffle: true, seed: 1, loss: .crossEntropy))
+    var times: [Double] = []
+    var loss = 0.0
+    for _ in 0..<repetitions {
+        times.append(try seconds { loss = try trainer.train(network, on: Dataset(inputs: x, targets: y)).loss })
+    }
+    let epoch = median(times)
+    let flops = 6.0 * Double(network.parameterCount) * Double(samples)
+    report(["benchmark": "mlp_epoch", "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
+}
+
+/// Target 1, small networks: one gradient of the seed's 3-2-1 network, in a reused workspace.
+func small() throws {
+    let network = try Network(layers: [
+        Layer(weights: Matrix([[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]])), Layer(weights: Matrix(column: [0.1, -0.3])),
+    ])
+    let workspace = GradientWorkspace(network)
+    let input = [0.5, 0.1, -0.2], target = [0.6]
+    let calls = 1_000_000
+    var times: [Double] = []
+    var sink = 0.0
+    try input.withUnsafeBufferPointer { x in
+        try target.withUnsafeBufferPointer { t in
+            for _ in 0..<repetitions {
+                times.append(try seconds {
+                    for _ in 0..<calls { sink += try workspace.step(input: x, target: t, batch: 1, loss: .squaredError) }
+                })
+            }
+        }
+    }
+    let allocating = try seconds {
+        for _ in 0..<100_000 {
+            sink += try network.gradient(input: Matrix(row: input), target: Matrix(row: target), loss: .squaredError).loss
+        }
+    }
+    report([
+        "benchmark": "seed_gradient", "nanoseconds": median(times) / Double(calls) * 1e9,
+        "allocating_nanoseconds": allocating / 100_000 * 1e9, "sink": sink,
+    ])
+}
+
+/// Target 3: a /forward request with a 1,000 × 1,000 input matrix (about 20 MB):
+/// parse and read into a matrix; and encode a 1,000 × 1,000 answer.
+func json() throws {
+    var generator = SeededGenerator(seed: 3)
+    var matrix = Matrix(rows: 1000, columns: 1000)
+    for i in 0..<matrix.storage.count { matrix[element: i] = generator.nextNormal() }
+    let inputJSON = JSONValue(rows: matrix)
+    let body = JSONWriter.encode(.object([
+        ("network", .object([("layers", .array([.object([("weights", .numbers(Array(repeating: 0.001, count: 1000)))])]))])),
+        ("input", inputJSON),
+    ]))
+    let path = ProcessInfo.processInfo.environment["BACKPROP_JSON_BODY"] ?? "/tmp/backprop-forward-1000x1000.json"
+    try Data(body).write(to: URL(fileURLWithPath: path))
+    var decode: [Double] = [], encode: [Double] = []
+    var rows = 0, bytes = 0
+    for _ in 0..<repetitions {
+        decode.append(try seconds {
+            let value = try JSONParser.parse(body)
+            rows = try value["input"]!.sampleMatrix().rows
+        })
+        encode.append(seconds { bytes = JSONWriter.encode(.object([("output", inputJSON)])).count })
+    }
+    let megabytes = Double(body.count) / 1e6
+    report([
+        "benchmark": "json_1000x1000", "bytes": body.count, "rows": rows, "body": path,
+        "decode_mb_s": megabytes / median(decode), "encode_mb_s": Double(bytes) / 1e6 / median(encode),
+    ])
+}
+
+if which == "all" || which == "small" { try small() }
+if which == "all" || which == "json" { try json() }
+if which == "all" || which == "mlp" { try mlp() }
