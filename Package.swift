@@ -21,10 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
-        .target(
-            name: "BackpropCore",
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-        ),
+        .target(name: "CBackpropKernels"),
+        .target(name: "BackpropCore", dependencies: ["CBackpropKernels"]),
         .target(
             name: "BackpropServer",
             dependencies: [

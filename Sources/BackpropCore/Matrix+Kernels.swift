@@ -1,73 +1,31 @@
-/// The hot loops: matrix products over raw row-major buffers.
-///
-/// Each product walks its output row by row with the innermost loop running over
-/// contiguous memory, so the compiler vectorises it; four rows of the left operand
-/// share each load of the right operand. Nothing here allocates.
+import CBackpropKernels
+
+/// The hot loops over raw row-major buffers. The matrix products are C
+/// (`CBackpropKernels`): Swift's SIMD types are scalarised without target flags,
+/// and target flags would tie the binary to one CPU, so the C kernel carries an
+/// AVX2+FMA path chosen at run time and a portable one. Nothing here allocates.
 enum Kernels {
     /// `c = a · b`, or `c += a · b` when `accumulate`; `a` is m×k, `b` is k×n, `c` is m×n.
+    /// The C kernel uses AVX2+FMA where the CPU has it (checked at run time).
+    @inline(__always)
     static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
         m: Int, k: Int, n: Int, accumulate: Bool = false
     ) {
-        if !accumulate { c.update(repeating: 0, count: m * n) }
-        var i = 0
-        while i + 4 <= m {
-            let c0 = c + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
-            let a0 = a + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k
-            for p in 0..<k {
-                let s0 = a0[p], s1 = a1[p], s2 = a2[p], s3 = a3[p]
-                let row = b + p * n
-                for j in 0..<n {
-                    let value = row[j]
-                    c0[j] += s0 * value
-                    c1[j] += s1 * value
-                    c2[j] += s2 * value
-                    c3[j] += s3 * value
-                }
-            }
-            i += 4
-        }
-        while i < m {
-            let ci = c + i * n, ai = a + i * k
-            for p in 0..<k {
-                let s = ai[p]
-                let row = b + p * n
-                for j in 0..<n { ci[j] += s * row[j] }
-            }
-            i += 1
-        }
+        bp_gemm(a, b, c, m, k, n, accumulate ? 1 : 0)
     }
 
     /// `c = aᵀ · b`; `a` is k×m, `b` is k×n, `c` is m×n.
+    @inline(__always)
     static func multiplyTransposingLeft(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
         m: Int, k: Int, n: Int
     ) {
-        c.update(repeating: 0, count: m * n)
-        for p in 0..<k {
-            let left = a + p * m
-            let row = b + p * n
-            var i = 0
-            while i + 4 <= m {
-                let s0 = left[i], s1 = left[i + 1], s2 = left[i + 2], s3 = left[i + 3]
-                let c0 = c + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n
-                for j in 0..<n {
-                    let value = row[j]
-                    c0[j] += s0 * value
-                    c1[j] += s1 * value
-                    c2[j] += s2 * value
-                    c3[j] += s3 * value
-                }
-                i += 4
-            }
-            while i < m {
-                let s = left[i]
-                let ci = c + i * n
-                for j in 0..<n { ci[j] += s * row[j] }
-                i += 1
-            }
-        }
+        bp_gemm_tn(a, b, c, m, k, n)
     }
+
+    /// True when the products run on the AVX2+FMA path.
+    static var isVectorized: Bool { bp_kernels_vectorized() != 0 }
 
     /// `t = aᵀ`; `a` is m×n, `t` is n×m.
     static func transpose(

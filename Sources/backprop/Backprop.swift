@@ -70,7 +70,7 @@ struct Backprop: AsyncParsableCommand {
         An API key: every route but /health then needs 'Authorization: Bearer <key>' (BACKPROP_API_KEY; \
         prefer the variable, since flags show in the process list).
         """)
-    var apiKey = environment("API_KEY")
+    var apiKey: String?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? "info"
@@ -110,7 +110,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.jobRetentionSeconds = jobRetention
         configuration.shutdownGraceSeconds = shutdownGrace
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        configuration.apiKey = apiKey
+        configuration.apiKey = apiKey ?? environment("API_KEY")
         try await buildApplication(configuration).runService()
     }
 }

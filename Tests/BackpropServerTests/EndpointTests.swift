@@ -22,7 +22,8 @@ import Testing
             let hidden = try #require(body["layers"]?[0])
             let expected: [[Double]] = [[0.5 * 0.5 + 0.1 * 0.1 + -0.2 * 0.1, 0.5 * -0.6 + 0.1 * -0.2 + -0.2 * 0.7], [0, 0]]
             let weighted = try #require(hidden["weighted_input"]?.matrix)
-            #expect(weighted == expected)
+            #expect(weighted.count == 2)
+            #expect(maxAbsoluteError(weighted.flatMap { $0 }, expected.flatMap { $0 }) <= 1e-15)
             #expect(try #require(hidden["output"]?.matrix)[1] == [0.5, 0.5])
             #expect(try #require(body["layers"]?[1]?["output"]?.numbers) == output)
             #expect(body["seed"] == nil && body["network"] == nil)

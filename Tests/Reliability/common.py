@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -77,6 +78,10 @@ class Server:
         self.process = subprocess.Popen([self.binary] + self.args, stdin=subprocess.DEVNULL,
                                         stdout=log, stderr=log)
         _servers.append(self)
+        pid_file = os.environ.get("RELIABILITY_PID_FILE")
+        if pid_file:  # .ci/reliability.sh stops what a killed suite left behind
+            with open(pid_file, "a") as pids:
+                pids.write(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -264,10 +269,26 @@ def connect(port: int, timeout: float = 10.0) -> socket.socket:
     return sock
 
 
-def send_all(sock: socket.socket, data: bytes, timeout: float = 60.0) -> None:
-    """Sends `data`; a server that answers early and closes may make this raise."""
-    sock.settimeout(timeout)
-    sock.sendall(data)
+def send_all(sock: socket.socket, data: bytes, timeout: float = 60.0) -> bool:
+    """Sends `data`, but stops early if the server answers (or closes) before it has
+    read everything, as it may for a 413 or a 404 on a large body. Returns True if
+    everything was sent. Raises NoResponse on timeout."""
+    deadline = time.monotonic() + timeout
+    view = memoryview(data)
+    sent = 0
+    while sent < len(view):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise NoResponse(f"timed out sending the request ({sent} of {len(view)} bytes sent)")
+        readable, writable, _ = select.select([sock], [sock], [], min(remaining, 1.0))
+        if readable:
+            return False  # an answer (or a close) is waiting: read it
+        if writable:
+            try:
+                sent += sock.send(view[sent:sent + 1024 * 1024])
+            except (BrokenPipeError, ConnectionResetError):
+                return False
+    return True
 
 
 def build_request(method: str, path: str, body: bytes | None = None,
@@ -287,10 +308,7 @@ def raw_request(port: int, data: bytes, timeout: float = 30.0, head_request: boo
     """Sends raw bytes on a fresh connection and reads one response.
     Raises NoResponse if the server closes without answering."""
     with connect(port, timeout) as sock:
-        try:
-            send_all(sock, data, timeout)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may answer (413, 400) before reading everything
+        send_all(sock, data, timeout)  # the server may answer (413, 400) before reading everything
         buffer = bytearray()
         return read_response(sock, buffer, timeout, head_request=head_request)
 
