@@ -10,6 +10,12 @@ let package = Package(
         .executable(name: "backprop", targets: ["backprop"]),
         .executable(name: "BackpropBenchmarks", targets: ["BackpropBenchmarks"]),
     ],
+    traits: [
+        .trait(
+            name: "OpenBLAS",
+            description: "Matrix products through OpenBLAS's dgemm (Debian: libopenblas-dev) instead of the built-in kernel."
+        ),
+    ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -21,7 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
-        .target(name: "CBackpropKernels"),
+        .target(
+            name: "CBackpropKernels",
+            cSettings: [.define("BP_OPENBLAS", .when(traits: ["OpenBLAS"]))],
+            linkerSettings: [.linkedLibrary("openblas", .when(traits: ["OpenBLAS"]))]
+        ),
         .target(name: "BackpropCore", dependencies: ["CBackpropKernels"]),
         .target(
             name: "BackpropServer",

@@ -50,7 +50,7 @@ func mlp() throws {
     }
     let epoch = median(times)
     let flops = 6.0 * Double(network.parameterCount) * Double(samples)
-    report(["benchmark": "mlp_epoch", "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
+    report(["benchmark": "mlp_epoch", "kernel": matrixKernelName, "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
 }
 
 /// Target 1, small networks: one gradient of the seed's 3-2-1 network, in a reused workspace.

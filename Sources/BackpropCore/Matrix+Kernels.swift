@@ -83,3 +83,7 @@ extension Matrix {
         return result
     }
 }
+
+/// Which matrix-product kernel this build and CPU use, for benchmarks and logs:
+/// "portable", "avx2+fma" (chosen at run time) or "openblas" (the OpenBLAS trait).
+public let matrixKernelName: String = ["portable", "avx2+fma", "openblas"][Int(bp_kernels_vectorized())]

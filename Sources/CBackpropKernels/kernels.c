@@ -2,6 +2,25 @@
 
 #include <string.h>
 
+#ifdef BP_OPENBLAS
+
+/* The OpenBLAS trait: every product is one dgemm call. */
+#include <cblas.h>
+
+void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)k, b, (int)n,
+                accumulate ? 1.0 : 0.0, c, (int)n);
+}
+
+void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, long n) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)m, b, (int)n, 0.0, c,
+                (int)n);
+}
+
+int bp_kernels_vectorized(void) { return 2; }
+
+#else
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define BP_X86 1
 #include <immintrin.h>
@@ -133,3 +152,5 @@ void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, lon
 int bp_kernels_vectorized(void) { return 0; }
 
 #endif
+
+#endif /* BP_OPENBLAS */

@@ -328,8 +328,44 @@ public struct JSONParser {
             return .number(negative ? -value : value)
         }
         if mantissa == 0 { return .number(negative ? -0.0 : 0) }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        return .number(strtod(text, nil))
+        #if arch(x86_64)
+        if !truncated, abs(exponent) <= 27, let value = Self.float80Path(mantissa, exponent) {
+            return .number(negative ? -value : value)
+        }
+        #endif
+        return .number(Self.strtod(bytes, start..<index))
+    }
+
+    #if arch(x86_64)
+    private static let extendedPowersOfTen: [Float80] = (0...27).map { power in
+        (0..<power).reduce(Float80(1)) { value, _ in value * 10 }
+    }
+
+    /// 17–19 significant digits: the mantissa and 10^e (e ≤ 27) are exact in
+    /// Float80, so one multiply or divide rounds once to 64 bits. Rounding that to a
+    /// double is correct unless the 11 bits it drops sit at a halfway point, within
+    /// the first rounding's error; then nil, and strtod decides.
+    private static func float80Path(_ mantissa: UInt64, _ exponent: Int) -> Double? {
+        let power = extendedPowersOfTen[abs(exponent)]
+        let value = exponent < 0 ? Float80(mantissa) / power : Float80(mantissa) * power
+        guard value.isNormal, value.exponent > -1000, value.exponent < 1000 else { return nil }
+        let dropped = value.significandBitPattern & 0x7FF
+        guard dropped < 0x3FF || dropped > 0x401 else { return nil }
+        return Double(value)
+    }
+    #endif
+
+    /// strtod on a NUL-terminated copy of the literal, on the stack when it is short.
+    private static func strtod(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double {
+        let count = range.count
+        if count < 64 {
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+                for i in 0..<count { buffer[i] = CChar(bitPattern: bytes[range.lowerBound + i]) }
+                buffer[count] = 0
+                return Foundation.strtod(buffer.baseAddress!, nil)
+            }
+        }
+        return Foundation.strtod(String(decoding: bytes[range], as: UTF8.self), nil)
     }
 
     private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }

@@ -1,3 +1,11 @@
+/// The Swift runtime's shortest round-trip formatter, the one behind
+/// `Double.description` (exported by libswiftCore since Swift 4.2). Calling it
+/// directly writes into our buffer instead of allocating a String per number.
+@_silgen_name("swift_float64ToString")
+func swift_float64ToString(
+    _ buffer: UnsafeMutablePointer<UInt8>, _ bufferLength: UInt, _ value: Double, _ debug: Bool
+) -> UInt64
+
 /// Writes JSON values as compact or pretty (two-space indented) UTF-8 text.
 ///
 /// Doubles are written in their shortest round-trip form (Swift's
@@ -34,6 +42,7 @@ public struct JSONWriter {
         case .unsigned(let number): bytes.append(contentsOf: String(number).utf8)
         case .string(let string): writeString(string)
         case .numbers(let numbers):
+            bytes.reserveCapacity(bytes.count + numbers.count * 24)
             writeArray(count: numbers.count, indent: indent, inline: true) { writer, i in
                 writer.writeNumber(numbers[i])
             }
@@ -77,14 +86,45 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Integral values below 1e15 print as integers (2, not 2.0); others in the
+    /// shortest form that reads back as the same double, as `description` prints
+    /// them, but written straight into the output without a String per number.
     private mutating func writeNumber(_ number: Double) {
-        if number.isFinite, number == number.rounded(), abs(number) < 1e15 {
-            // Integral values print without a fraction: 2 rather than 2.0.
-            bytes.append(contentsOf: String(Int64(number)).utf8)
-            if number == 0, number.sign == .minus { bytes.insert(UInt8(ascii: "-"), at: bytes.count - 1) }
-        } else {
-            bytes.append(contentsOf: number.description.utf8)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            let count: Int
+            if number == number.rounded(.towardZero), abs(number) < 1e15 {
+                count = Self.formatInteger(number, into: buffer)
+            } else {
+                // The formatter leaves the padding zeros of fixed notation (1000000000000000.0)
+                // unwritten, as its caller in the standard library fills the buffer with '0'.
+                buffer.initialize(repeating: UInt8(ascii: "0"))
+                count = Int(swift_float64ToString(buffer.baseAddress!, 40, number, false))
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
         }
+    }
+
+    private static func formatInteger(_ number: Double, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var value = Int64(number).magnitude
+        var digits = 0
+        var reversed: (UInt64, UInt64) = (0, 0)  // up to 16 digits, four bits each
+        repeat {
+            let digit = value % 10
+            value /= 10
+            if digits < 16 { reversed.0 |= digit << (4 * digits) } else { reversed.1 |= digit << (4 * (digits - 16)) }
+            digits += 1
+        } while value > 0
+        var count = 0
+        if number.sign == .minus {
+            buffer[0] = UInt8(ascii: "-")
+            count = 1
+        }
+        for position in stride(from: digits - 1, through: 0, by: -1) {
+            let digit = position < 16 ? (reversed.0 >> (4 * position)) & 0xF : (reversed.1 >> (4 * (position - 16))) & 0xF
+            buffer[count] = UInt8(ascii: "0") + UInt8(digit)
+            count += 1
+        }
+        return count
     }
 
     private mutating func writeString(_ string: String) {

@@ -11,7 +11,7 @@ void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n
 /// c = aᵀ·b; a is k×m, b is k×n, c is m×n.
 void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, long n);
 
-/// 1 when the AVX2+FMA path is in use.
+/// 0: the portable path; 1: the AVX2+FMA path; 2: OpenBLAS (the trait).
 int bp_kernels_vectorized(void);
 
 #endif

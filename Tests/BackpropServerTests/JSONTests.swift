@@ -1,0 +1,74 @@
+import BackpropCore
+import BackpropServer
+import Foundation
+import Testing
+
+/// The service's own JSON reader and writer: exact numbers both ways, strict syntax.
+@Suite struct JSONTests {
+    static func parseNumber(_ text: String) throws -> Double? {
+        try JSONParser.parse(Array(text.utf8)).doubleValue
+    }
+
+    @Test func doublesRoundTripBitForBit() throws {
+        var generator = SeededGenerator(seed: 11)
+        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1e-5, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1e15, 1e16, 123456789012345678]
+        for _ in 0..<20_000 {
+            values.append(generator.nextNormal())
+            values.append(Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF))  // any finite double
+            values.append(generator.nextUniform(limit: 1) * pow(10, Double(generator.nextIndex(below: 60)) - 30))
+        }
+        let written = JSONWriter.encode(.numbers(values))
+        let read = try JSONParser.parse(written)
+        guard case .numbers(let back) = read else { Issue.record("not an array of numbers"); return }
+        #expect(back.count == values.count)
+        let mismatches = zip(values, back).filter { $0.0.bitPattern != $0.1.bitPattern && !($0.0 == 0 && $0.1 == 0) }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        // Foundation's reader agrees with what we wrote.
+        let foundation = try JSONSerialization.jsonObject(with: Data(written)) as? [NSNumber]
+        #expect(foundation?.count == values.count)
+    }
+
+    @Test func longLiteralsMatchStrtod() throws {
+        var generator = SeededGenerator(seed: 12)
+        for _ in 0..<20_000 {
+            let digits = String((0..<(17 + generator.nextIndex(below: 4))).map { _ in Character(String(generator.nextIndex(below: 10))) })
+            let exponent = generator.nextIndex(below: 80) - 40
+            let text = "\(generator.nextIndex(below: 9) + 1)\(digits)e\(exponent)"
+            let parsed = try #require(try Self.parseNumber(text))
+            #expect(parsed.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+        }
+    }
+
+    @Test func integersAndSpecialLiterals() throws {
+        #expect(try JSONParser.parse(Array("18446744073709551615".utf8)) == .unsigned(.max))
+        #expect(try Self.parseNumber("1e400") == .infinity)
+        #expect(try Self.parseNumber("-1e400") == -.infinity)
+        #expect(try Self.parseNumber("-0")?.sign == .minus)
+        #expect(try Self.parseNumber("0.30000000000000004") == 0.30000000000000004)
+        #expect(String(decoding: JSONWriter.encode(.numbers([2, -3, 0.5, 1e20, -0.0])), as: UTF8.self) == "[2,-3,0.5,1e+20,-0]")
+    }
+
+    @Test(arguments: [
+        ("[1, 2,]", 1, 7), ("{\"a\" 1}", 1, 6), ("01", 1, 2), ("[1]\n x", 2, 2), ("\"\u{1}\"", 1, 2),
+        ("[NaN]", 1, 2), ("{\"a\": 1, \"a\": 2}", 1, 16), ("", 1, 1), ("[\"\\uD800\"]", 1, 9),
+    ])
+    func syntaxErrorsSayWhere(_ text: String, _ line: Int, _ column: Int) {
+        #expect {
+            try JSONParser.parse(Array(text.utf8))
+        } throws: { error in
+            guard let error = error as? JSONSyntaxError else { return false }
+            return error.line == line && error.column == column
+        }
+    }
+
+    @Test func deepNestingIsRefusedNotCrashed() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(deep.utf8)) }
+        let fine = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        #expect(throws: Never.self) { try JSONParser.parse(Array(fine.utf8)) }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
+    }
+}
