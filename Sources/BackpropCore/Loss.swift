@@ -75,7 +75,9 @@ public enum Loss: String, Sendable, CaseIterable {
             var sum = 0.0
             for k in 0..<count { sum += exp(h[k] - maximum) }
             let logSumExp = maximum + log(sum)
-            for k in 0..<count where t[k] != 0 { total -= t[k] * (h[k] - logSumExp) }
+            // t·(h − lse) as 2·t·(h/2 − lse/2): the same double where h − lse fits, and
+            // still finite where only t·(h − lse) does (h = ±1e308).
+            for k in 0..<count where t[k] != 0 { total -= 2 * (t[k] * (h[k] / 2 - logSumExp / 2)) }
             return total
         case (.crossEntropy, _):
             for k in 0..<count {

@@ -27,6 +27,7 @@ func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
 
 /// Builds the service: the executable runs it, the tests drive it.
 public func buildApplication(_ configuration: Configuration) -> some ApplicationProtocol {
+    let metrics = metricsRegistry  // bootstraps swift-metrics before any metric is made
     var logger = Logger(label: "backprop")
     logger.logLevel = configuration.logLevel
     let pool = ComputePool(threads: configuration.computeThreads, queue: configuration.computeQueue)
@@ -61,7 +62,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     ComputeController(pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, jobs: jobs)
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
-    OperationsController(registry: metricsRegistry, specification: OperationsController.bundledSpecification())
+    OperationsController(registry: metrics, jobs: registry, specification: OperationsController.bundledSpecification())
         .addRoutes(to: router)
     return Application(
         router: router,

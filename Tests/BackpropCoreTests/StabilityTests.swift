@@ -49,6 +49,9 @@ import Testing
         #expect(right.loss == 0)
         #expect(wrong.loss == 2000)
         #expect(wrong.layers[0].errorTerm.storage == [-1, 1])
+        let extreme = try network([1e308, -1e308], .softmax)
+        let soft = try extreme.gradient(input: Matrix(row: [1]), target: Matrix(row: [0.9, 0.1]), loss: .crossEntropy)
+        #expect(abs(soft.loss - 2e307) <= 1e293)  // 0.1 · 2e308, though 2e308 itself is beyond a double
         let huge = try network([1e308, 0], .softmax)
         let hugeWrong = try huge.gradient(input: Matrix(row: [1]), target: Matrix(row: [0, 1]), loss: .crossEntropy)
         #expect(hugeWrong.loss == 1e308)

@@ -19,6 +19,9 @@ import Testing
 
     @Test func sigtermDrainsRequestsEndsStreamsAndExitsCleanly() throws {
         let server = try ServerProcess(arguments: ["--shutdown-grace", "1"])
+        let metrics = try server.request("GET", "/metrics")
+        #expect(metrics.contains("backprop_compute_queue_depth"), "metrics are bootstrapped before the pools exist")
+        #expect(metrics.contains("backprop_jobs{status=\"running\"}"))
         let created = try server.request("POST", "/train/jobs", body: Self.longJob)
         #expect(created.contains("HTTP/1.1 202"))
         let id = try #require(created.firstMatch(of: /"id":"([0-9a-f]{16})"/)?.1)

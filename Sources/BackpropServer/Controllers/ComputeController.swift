@@ -56,7 +56,14 @@ struct ComputeController {
             } catch let error as JSONSyntaxError {
                 throw Problem.malformed(error)
             }
-            return JSONWriter.encode(try body(json, cancellation), pretty: pretty)
+            let answer = try body(json, cancellation)
+            // The last guard of "no response ever holds NaN or infinity".
+            guard !answer.containsNonFinite else {
+                throw Problem(
+                    .unprocessableContent, title: "Result is not finite",
+                    detail: "the result holds a number beyond the range of a double")
+            }
+            return JSONWriter.encode(answer, pretty: pretty)
         }
         return .json(bytes: bytes)
     }

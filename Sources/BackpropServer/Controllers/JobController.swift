@@ -14,8 +14,8 @@ struct JobController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/train/jobs") { request, context in
             let pretty = try request.prettyFlag()
-            let job = try await submit(request)
-            var response = Response.json(job.json(full: false), status: .accepted, pretty: pretty)
+            let (job, queued) = try await submit(request)
+            var response = Response.json(queued, status: .accepted, pretty: pretty)
             response.headers[.location] = "/train/jobs/\(job.id)"
             return response
         }
@@ -41,7 +41,7 @@ struct JobController {
     /// POST /train with `Accept: text/event-stream`: a job whose events stream on
     /// this connection; it is cancelled if the client goes away.
     func streamTraining(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let job = try await submit(request)
+        let (job, _) = try await submit(request)
         if let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
             _ = handler.watch.onDisconnect { [registry] in registry.cancel(job) }
         }
@@ -51,7 +51,7 @@ struct JobController {
     }
 
     /// Reads and checks the body on the pool, then registers the job.
-    private func submit(_ request: Request) async throws -> Job {
+    private func submit(_ request: Request) async throws -> (job: Job, queued: JSONValue) {
         let buffer = try await request.body.collect(upTo: maximumBodySize)
         let training = try await pool.run { _ in
             let json: JSONValue

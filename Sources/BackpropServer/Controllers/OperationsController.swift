@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Metrics
 import Prometheus
 
 /// GET /health, /metrics and /openapi.yaml.
 struct OperationsController {
     let registry: PrometheusCollectorRegistry
+    let jobs: JobRegistry
     let specification: [UInt8]?
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -15,6 +17,7 @@ struct OperationsController {
                 .object([("status", .string("ok")), ("version", .string(backpropVersion))]), pretty: pretty)
         }
         router.get("/metrics") { _, _ in
+            jobs.recordStatusCounts()
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(

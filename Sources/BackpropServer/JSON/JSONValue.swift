@@ -52,6 +52,17 @@ public enum JSONValue: Sendable, Equatable {
         return fields.first { $0.key == key }?.value
     }
 
+    /// True if a number anywhere inside is NaN or infinite (JSON cannot carry it).
+    public var containsNonFinite: Bool {
+        switch self {
+        case .number(let value): !value.isFinite
+        case .numbers(let values): !values.allSatisfy(\.isFinite)
+        case .array(let values): values.contains { $0.containsNonFinite }
+        case .object(let fields): fields.contains { $0.value.containsNonFinite }
+        default: false
+        }
+    }
+
     /// The JSON type's name, for error messages.
     var typeName: String {
         switch self {

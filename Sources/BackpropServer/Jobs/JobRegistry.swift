@@ -1,6 +1,7 @@
 import BackpropCore
 import Foundation
 import NIOConcurrencyHelpers
+import Metrics
 import ServiceLifecycle
 
 /// Every training job: created, run, listed, cancelled and forgotten here, under one lock.
@@ -38,8 +39,9 @@ public final class JobRegistry: Sendable {
         pool = ComputePool(threads: limits.running, queue: 0, metricsLabel: "jobs")
     }
 
-    /// Registers a job for `training` and starts it in the background.
-    func submit(_ training: TrainWire) throws(Problem) -> Job {
+    /// Registers a job for `training` and starts it in the background; returns the
+    /// job and its document as it stood when queued (for the 202).
+    func submit(_ training: TrainWire) throws(Problem) -> (job: Job, queued: JSONValue) {
         let job = Job(id: Self.newID(), epochs: training.configuration.epochs)
         let refusal = state.withLockedValue { state -> Problem? in
             purge(&state)
@@ -58,8 +60,9 @@ public final class JobRegistry: Sendable {
             return nil
         }
         if let refusal { throw refusal }
+        let queued = job.json(full: false)
         Task { await run(job, training) }
-        return job
+        return (job, queued)
     }
 
     func job(_ id: String) -> Job? {
@@ -107,6 +110,15 @@ public final class JobRegistry: Sendable {
         }
         while all().contains(where: { !$0.status.isFinished }) {
             try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Sets the `backprop_jobs{status=…}` gauges (done when /metrics is read).
+    func recordStatusCounts() {
+        let jobs = all()
+        for status in [Job.Status.queued, .running, .succeeded, .failed, .cancelled] {
+            Gauge(label: "backprop_jobs", dimensions: [("status", status.rawValue)])
+                .record(jobs.filter { $0.status == status }.count)
         }
     }
 

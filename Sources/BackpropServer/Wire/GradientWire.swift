@@ -27,12 +27,26 @@ enum GradientWire {
         let result: GradientResult
         do {
             result = try network.gradient(input: input, target: target, loss: loss)
+        } catch let error where error.path.first == .key("target") && !batch {
+            // One sample: the target has no rows to name.
+            throw Problem(CoreError(error.code, error.message, path: [.key("target")]), at: JSONPointer())
         } catch {
             throw wire.problem(error)
+        }
+        for (index, layer) in result.layers.enumerated() {
+            let deltas = layer.weightGradient.storage + (layer.biasGradient ?? [])
+            if deltas.contains(where: { !(learningRate * $0).isFinite }) {
+                throw wire.problem(CoreError(
+                    .nonFinite, "the weight deltas of layer \(index) overflow: learning_rate × gradient is not finite",
+                    path: [.key("layers"), .index(index)]))
+            }
         }
         let outputScalar = wire.shorthand[last]
         var error = target
         for i in 0..<error.storage.count { error[element: i] = target.storage[i] - result.output.storage[i] }
+        if !error.isFinite {
+            throw Problem.unprocessable("Result is not finite", "target − output overflows", at: JSONPointer(["target"]))
+        }
         var fields: [(key: String, value: JSONValue)] = [
             ("output", result.output.perSample(batch: batch, scalar: outputScalar)),
             ("error", error.perSample(batch: batch, scalar: outputScalar)),

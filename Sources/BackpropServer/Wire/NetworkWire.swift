@@ -29,6 +29,11 @@ struct NetworkWire: Sendable {
                 "Invalid network", "network.layers is empty: a network needs at least one layer",
                 at: node.pointer.appending("layers"))
         }
+        if inputs == nil, layers[0].value["units"] != nil, layers[0].value["weights"] == nil {
+            throw Problem.badShape(
+                "network.inputs is required when the first layer is generated (it has units, not weights)",
+                at: node.pointer.appending("inputs"))
+        }
         blueprints = []
         shorthand = []
         for layer in layers {

@@ -40,23 +40,33 @@ struct TrainWire: Sendable {
         }
         self.configuration = configuration
         (network, _) = try wire.build(maximumParameters: limits.maximumParameters, defaultSeed: configuration.seed)
-        data = try Self.dataset(inputsNode, targetsNode, network: network, scalarOutput: wire.shorthand.last!)
+        data = try Self.dataset(
+            inputsNode, targetsNode, network: network, scalarOutput: wire.shorthand.last!, loss: configuration.loss)
         if let validationNode = object.optional("validation") {
             let fields = try validationNode.object(allowed: ["inputs", "targets"])
             validation = try Self.dataset(
                 fields.required("inputs"), fields.required("targets"), network: network,
-                scalarOutput: wire.shorthand.last!)
+                scalarOutput: wire.shorthand.last!, loss: configuration.loss)
         }
         if let budget {
             let samples = data.inputs.rows + (validation?.inputs.rows ?? 0)
-            let work = Double(max(configuration.epochs, 1)) * Double(samples) * Double(network.parameterCount)
+            let work = Self.estimatedWork(
+                epochs: configuration.epochs, samples: samples, parameters: network.parameterCount)
             if work > Double(budget) {
                 throw Problem.unprocessable(
                     "Too much work for a synchronous request",
-                    "this training is about \(String(format: "%.3g", work)) units of work (epochs × samples × parameters), over this server's synchronous budget of \(budget); send it to POST /train/jobs instead",
+                    "this training is about \(String(format: "%.3g", work)) units of work (epochs × (samples × (parameters + 64) + 1000)), over this server's synchronous budget of \(budget); send it to POST /train/jobs instead",
                     at: JSONPointer(["epochs"]))
             }
         }
+    }
+
+    /// The work of a training run, in units of about a nanosecond:
+    /// epochs × (samples × (parameters + 64) + 1000), where 64 and 1000 stand for the
+    /// fixed costs per sample and per epoch (shuffling, losses, history), which
+    /// dominate for tiny networks.
+    static func estimatedWork(epochs: Int, samples: Int, parameters: Int) -> Double {
+        Double(epochs) * (Double(samples) * Double(parameters + 64) + 1000)
     }
 
     private static func nonNegative(_ node: Node?) throws(Problem) -> Double? {
@@ -66,7 +76,9 @@ struct TrainWire: Sendable {
         return value
     }
 
-    private static func dataset(_ inputs: Node, _ targets: Node, network: Network, scalarOutput: Bool) throws(Problem) -> Dataset {
+    private static func dataset(
+        _ inputs: Node, _ targets: Node, network: Network, scalarOutput: Bool, loss: Loss
+    ) throws(Problem) -> Dataset {
         let (matrix, batch) = try inputs.samples(inputs: network.inputs, columnForOneInput: true)
         guard matrix.rows > 0 else { throw inputs.invalid("Invalid value", "holds no samples") }
         guard matrix.columns == network.inputs else {
@@ -75,6 +87,14 @@ struct TrainWire: Sendable {
         }
         let targetMatrix = try targets.targets(
             samples: matrix.rows, batch: batch, units: network.outputs, scalarOutput: scalarOutput)
+        if !batch {
+            // One sample: check its target here, so a fault names the target itself, not a row.
+            do {
+                try network.checkTarget(targetMatrix, samples: 1, loss: loss)
+            } catch {
+                throw Problem(CoreError(error.code, error.message), at: targets.pointer)
+            }
+        }
         return Dataset(inputs: matrix, targets: targetMatrix)
     }
 

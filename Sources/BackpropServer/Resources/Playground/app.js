@@ -13,7 +13,7 @@ const GRID = 40;
 
 // Form fields kept in the URL: name → [kind, default].
 const FIELDS = {
-  data: ["str", "seed"], n: ["int", 200], noise: ["num", 0.1], dseed: ["int", 1], val: ["num", 20],
+  data: ["str", "seed"], n: ["int", 200], noise: ["num", 0.05], dseed: ["int", 1], val: ["num", 20],
   inputs: ["int", 2], seed: ["int", 7], init: ["str", "auto"], bias: ["bool", true],
   lr: ["num", 0.5], loss: ["str", "squared_error"], sample: ["int", 1], batch: ["bool", false],
   epochs: ["int", 1000], bs: ["opt", ""], opt: ["str", "sgd"], mom: ["num", 0.9], l2: ["num", 0],
@@ -183,7 +183,10 @@ function refresh({ keepStep = false } = {}) {
     summary.textContent = view.dataError;
     summary.classList.add("bad");
   }
-  $("builder").disabled = state.mode !== "build";
+  // Given JSON replaces the builder: it is hidden, and the JSON shown, until asked back.
+  const builder = $("builder");
+  if (builder.disabled !== (state.mode !== "build") && state.mode === "json") $("json-details").open = true;
+  builder.disabled = builder.hidden = state.mode !== "build";
   $("to-builder").hidden = state.mode === "build";
   const status = $("net-json-status");
   status.classList.remove("bad");

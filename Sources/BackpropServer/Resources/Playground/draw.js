@@ -224,7 +224,7 @@ export function heatColor(v, lo = 0, hi = 1) {
 /** map: {size, values (size² numbers, row by row from the top) or null, domain, data, range: [lo, hi]} */
 export function drawBoundary(canvas, map) {
   const { ctx, width } = fit(canvas);
-  const left = 34, bottom = 24, top = 6, right = 6;
+  const left = 34, bottom = 24, top = 8, right = 14;
   const side = Math.min(width - left - right, width - top - bottom);
   const [x0, x1, y0, y1] = map.domain;
   const X = (x) => left + ((x - x0) / (x1 - x0)) * side;

@@ -70,7 +70,7 @@ export function setupTraining(app) {
       const tr = document.createElement("tr");
       for (const v2 of [view.curve.epoch[k], view.curve.loss[k], view.curve.validation ? view.curve.validation[k] : undefined]) {
         const td = document.createElement("td");
-        td.textContent = v2 === undefined ? "—" : typeof v2 === "number" && !Number.isInteger(v2) ? pyRepr(v2) : String(v2);
+        td.textContent = v2 === undefined || v2 === null ? "—" : Number.isInteger(v2) ? String(v2) : pyRepr(Number(v2.toPrecision(6)));
         tr.append(td);
       }
       body.append(tr);
@@ -78,6 +78,7 @@ export function setupTraining(app) {
   }
 
   async function train() {
+    delete $("train-status").dataset.state;
     let body;
     try {
       if (!view.data) throw new Error(view.dataError || "no data");
@@ -203,6 +204,10 @@ export function setupTraining(app) {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
 
+  // Leaving the page cancels its job, so that it does not hold a compute thread.
+  window.addEventListener("pagehide", () => {
+    if (view.job) fetch(view.job.path, { method: "DELETE", keepalive: true }).catch(() => {});
+  });
   $("train").addEventListener("click", train);
   $("cancel").addEventListener("click", cancel);
   $("use-trained").addEventListener("click", useTrained);
