@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Backprop's benchmarks, each beside its peer in the same run (figures are medians;
+# compare the ratios, since machines are noisy). Results go to stdout and to
+# .build-bench/results.txt. Run on a quiet machine:
+#
+#   bash Benchmarks/run.sh            # core, JSON and HTTP
+#   BENCH_HTTP=0 bash Benchmarks/run.sh      # skip the HTTP part
+#   BENCH_OPENBLAS=1 bash Benchmarks/run.sh  # also the OpenBLAS trait build (needs libopenblas-dev)
+#   BENCH_SOAK=60 bash Benchmarks/run.sh     # seconds of /gradient load for the memory figures
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=.build-bench
+mkdir -p "$out"
+exec > >(tee "$out/results.txt") 2>&1
+
+venv=$out/venv
+if [[ ! -x $venv/bin/python ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy==2.4.6 orjson==3.11.5 fastapi==0.118.0 uvicorn==0.37.0
+fi
+py=$venv/bin/python
+if ! command -v wrk >/dev/null && [[ ${BENCH_HTTP:-1} == 1 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+swift build -c release --product BackpropBenchmarks >/dev/null
+swift build -c release --product backprop >/dev/null
+bin=$(swift build -c release --show-bin-path)
+echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "# git $(git rev-parse --short HEAD), Swift $(swift --version 2>/dev/null | head -1 | grep -o '[0-9]\.[0-9.]*' | head -1)"
+
+field() { $py -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+ratio() { $py -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+echo; echo "## 1. Core: small gradient, MLP epoch"
+small=$("$bin/BackpropBenchmarks" small)
+echo "backprop seed 3-2-1 gradient (reused workspace): $(field "$small" nanoseconds) ns; with allocated results: $(field "$small" allocating_nanoseconds) ns"
+swift_mlp=$("$bin/BackpropBenchmarks" mlp --repetitions 5)
+numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --repetitions 5)
+echo "backprop ($(field "$swift_mlp" kernel)): $(field "$swift_mlp" seconds) s/epoch, $(field "$swift_mlp" gflops) GFLOP/s"
+echo "numpy ($(field "$numpy_mlp" peer), OpenBLAS threads: ${OPENBLAS_NUM_THREADS:-default}): $(field "$numpy_mlp" seconds) s/epoch, $(field "$numpy_mlp" gflops) GFLOP/s"
+echo "epoch time backprop / numpy: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$numpy_mlp" seconds)") (≤ 1 is the target)"
+if [[ ${BENCH_OPENBLAS:-0} == 1 ]]; then
+    swift build -c release --product BackpropBenchmarks --traits OpenBLAS --scratch-path .build-openblas >/dev/null
+    blas_mlp=$(OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} .build-openblas/release/BackpropBenchmarks mlp --repetitions 5)
+    echo "backprop --traits OpenBLAS: $(field "$blas_mlp" seconds) s/epoch, $(field "$blas_mlp" gflops) GFLOP/s; / numpy: $(ratio "$(field "$blas_mlp" seconds)" "$(field "$numpy_mlp" seconds)")"
+fi
+
+echo; echo "## 3. JSON: a /forward body with a 1000×1000 input (≈20 MB)"
+swift_json=$("$bin/BackpropBenchmarks" json --repetitions 5)
+peer_json=$($py Benchmarks/peers/orjson_json.py "$(field "$swift_json" body)" --repetitions 5)
+echo "backprop: decode $(field "$swift_json" decode_mb_s) MB/s, encode $(field "$swift_json" encode_mb_s) MB/s"
+echo "$(field "$peer_json" peer): decode $(field "$peer_json" decode_mb_s) MB/s, encode $(field "$peer_json" encode_mb_s) MB/s"
+echo "backprop / peer: decode $(ratio "$(field "$swift_json" decode_mb_s)" "$(field "$peer_json" decode_mb_s)"), encode $(ratio "$(field "$swift_json" encode_mb_s)" "$(field "$peer_json" encode_mb_s)") (≥ 1 is the target)"
+
+[[ ${BENCH_HTTP:-1} == 1 ]] || exit 0
+echo; echo "## 2 and 4. HTTP under wrk (2 threads, 32 connections, 10 s), and memory"
+port=18311; peer_port=18312
+"$bin/backprop" --port $port --log-level warning --compute-queue 256 & server=$!
+$venv/bin/uvicorn --app-dir Benchmarks/peers fastapi_gradient:app --port $peer_port --workers 1 --log-level warning & peer=$!
+trap 'kill $server $peer 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && curl -sf localhost:$peer_port/health >/dev/null && break; sleep 0.1; done
+rss() { awk '/VmRSS/ {print $2 / 1024 " MiB"}' /proc/$server/status; }
+echo "backprop idle RSS: $(rss)"
+bench() {  # url [script] → "requests/s p99"
+    local result
+    result=$(wrk -t2 -c32 -d10s --latency ${2:+-s $2} "$1")
+    echo "$(echo "$result" | awk '/Requests\/sec/ {print $2}') $(echo "$result" | awk '$1 == "99%" {print $2}')"
+}
+read -r health_rps health_p99 < <(bench http://127.0.0.1:$port/health)
+read -r grad_rps grad_p99 < <(bench http://127.0.0.1:$port/gradient Benchmarks/http_gradient.lua)
+echo "backprop RSS under load: $(rss)"
+read -r peer_rps peer_p99 < <(bench http://127.0.0.1:$peer_port/gradient Benchmarks/http_gradient.lua)
+echo "backprop GET /health:     $health_rps req/s, p99 $health_p99"
+echo "backprop POST /gradient:  $grad_rps req/s, p99 $grad_p99"
+echo "FastAPI POST /gradient:   $peer_rps req/s, p99 $peer_p99"
+echo "/gradient / /health: $(ratio "$grad_rps" "$health_rps") (≥ 0.8 is the target); backprop / FastAPI: $(ratio "$grad_rps" "$peer_rps") (≥ 5 is the target)"
+soak=${BENCH_SOAK:-60}
+wrk -t2 -c32 -d"${soak}s" -s Benchmarks/http_gradient.lua http://127.0.0.1:$port/gradient >/dev/null & load=$!
+for second in $(seq 10 10 "$soak"); do sleep 10; echo "  after ${second} s of load: RSS $(rss)"; done
+wait $load || true
+echo "backprop RSS after the load: $(rss)"
