@@ -35,17 +35,18 @@ RUN if [ -f Package.resolved ]; then \
         swift package resolve; \
     fi
 
-# Tests/ is needed as well: the manifest declares test targets (one of them with the custom
-# path Tests/BackpropTestSupport), and SwiftPM will not load a package whose target folders
-# are missing, even to build a single product.
+# Tests/ and Benchmarks/ are needed as well: the manifest declares their targets (with the
+# custom paths Tests/BackpropTestSupport and Benchmarks/Swift), and SwiftPM will not load a
+# package whose target folders are missing, even to build a single product.
 COPY Sources ./Sources
 COPY Tests ./Tests
+COPY Benchmarks ./Benchmarks
 
 RUN swift build -c release --static-swift-stdlib --product backprop
 
 # Stage what the runtime needs: the binary, SwiftPM's resource bundle for BackpropServer
-# (openapi.yaml; Bundle.module looks for it next to the executable and stops the process
-# if it is in neither that place nor the build folder), and the statically linked crash
+# (openapi.yaml and the playground; the server looks for it next to the executable, and
+# answers 404/503 for those routes without it), and the statically linked crash
 # backtracer. The backtracer is found from the toolchain (`swift` may be a symlink into
 # /opt/swift/...), not from a fixed /usr path.
 WORKDIR /staging
