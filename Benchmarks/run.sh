@@ -16,7 +16,7 @@ exec > >(tee "$out/results.txt") 2>&1
 venv=$out/venv
 if [[ ! -x $venv/bin/python ]]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q numpy==2.4.6 orjson==3.11.5 fastapi==0.118.0 uvicorn==0.37.0
+    "$venv/bin/pip" install -q "numpy>=2" "orjson>=3.9" "fastapi>=0.110" "uvicorn>=0.29"
 fi
 py=$venv/bin/python
 if ! command -v wrk >/dev/null && [[ ${BENCH_HTTP:-1} == 1 ]]; then

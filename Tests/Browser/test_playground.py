@@ -246,7 +246,7 @@ def test_pasted_data_and_network_json(p):
     p.select("#data", "pasted")
     p.fill("#pasted", "0.5, 0.1, -0.2, 0.6\n1, 2, 3, 0.2\n")
     assert "2 samples of 3 inputs" in p.el("#data-summary").text, p.el("#data-summary").text
-    p.el("#json-details summary").click()
+    p.js("document.getElementById('json-details').open = true")
     text = p.el("#net-json")
     p.js("arguments[0].value = ''", text)
     text.send_keys(json.dumps(SEED_NETWORK))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -367,3 +368,15 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, int(round(fraction * (len(ordered) - 1)))))
     return ordered[index]
+
+
+def server_errors_in_metrics(metrics: str, prefix: str = "5") -> list[str]:
+    """`hb_requests` counters of /metrics whose status starts with `prefix` and are not 0."""
+    found = []
+    for line in metrics.splitlines():
+        if line.startswith("#") or "_bucket" in line or "duration" in line:
+            continue
+        match = re.search(r'status(?:_code)?="(\d{3})"', line)
+        if match and match.group(1).startswith(prefix) and line.split()[-1] not in ("0", "0.0"):
+            found.append(line)
+    return found

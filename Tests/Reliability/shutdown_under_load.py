@@ -36,7 +36,7 @@ from common import (HOST, NoResponse, Results, Server, build_request, connect, d
                     request)
 
 TRAIN = {"network": {"inputs": 2, "layers": [{"units": 8}, {"units": 1}], "seed": 7},
-         "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0], "epochs": 4000,
+         "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0], "epochs": 100_000,
          "learning_rate": 2, "optimizer": {"name": "sgd", "momentum": 0.9}, "seed": 7}
 GRADIENT = {"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]},
             "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5}
@@ -224,11 +224,13 @@ def main() -> int:
     print(f"shutdown: SIGTERM after {options.warmup:.0f} s with {in_flight_before} requests in flight; "
           f"{len(accepted)} requests sent before it ({len(accepted_late)} in its last 2 s), "
           f"{len(racing)} around or after it")
-    racing_kinds: dict[str, int] = {}
-    for o in racing:
-        kind = f"answered {o.status}" if o.status is not None else (o.error or "no answer")
-        racing_kinds[kind] = racing_kinds.get(kind, 0) + 1
-    print(f"shutdown: requests around or after SIGTERM: {racing_kinds}")
+    for title, group in (("within the margin before", [o for o in racing if o.sent_at < sigterm_at]),
+                         ("after", [o for o in racing if o.sent_at >= sigterm_at])):
+        kinds: dict[str, int] = {}
+        for o in group:
+            kind = f"answered {o.status}" if o.status is not None else (o.error or "no answer")
+            kinds[kind] = kinds.get(kind, 0) + 1
+        print(f"shutdown: requests sent {title} SIGTERM: {kinds or 'none'}")
     print(f"shutdown: new connections after SIGTERM: {prober.counts}")
 
     results.check(in_flight_before > 0, "requests were in flight at SIGTERM", f"{in_flight_before} in flight")

@@ -37,7 +37,8 @@ import sys
 import threading
 import time
 
-from common import HOST, Results, Server, default_binary, health_ok, percentile, request
+from common import (HOST, Results, Server, default_binary, health_ok, percentile, request,
+                    server_errors_in_metrics)
 
 SEED_TWO_LAYER = {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}
 XOR = {"inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0]}
@@ -258,8 +259,7 @@ def main() -> int:
     results.check(health_ok(port), "GET /health answers 200 after the load")
     try:
         metrics = request(port, "GET", "/metrics", timeout=10).body.decode()
-        fives = [line for line in metrics.splitlines() if 'status="5' in line and not line.startswith("#")
-                 and not line.rstrip().endswith(" 0")]
+        fives = server_errors_in_metrics(metrics, "5")
         results.check(not fives, "no 5xx counted in /metrics", "; ".join(fives[:3]))
     except OSError as error:
         results.check(False, "GET /metrics after the load", str(error))
