@@ -246,6 +246,24 @@ def test_pasted_data_and_network_json(p):
     p.select("#data", "pasted")
     p.fill("#pasted", "0.5, 0.1, -0.2, 0.6\n1, 2, 3, 0.2\n")
     assert "2 samples of 3 inputs" in p.el("#data-summary").text, p.el("#data-summary").text
+    # The builder: a generated 3-2-1 network, its weights drawn from the seed.
+    p.el("#to-builder").click()
+    assert p.el("#inputs").get_attribute("value") == "3"
+    units = p.driver.find_elements(By.CSS_SELECTOR, '#layers input[data-k="units"]')
+    activations = p.driver.find_elements(By.CSS_SELECTOR, '#layers select[data-k="act"]')
+    assert len(units) == 2, len(units)
+    units[0].clear()
+    units[0].send_keys("2")
+    Select(activations[0]).select_by_value("sigmoid")
+    p.fill("#seed", 11)
+    built = json.loads(p.el("#net-json").get_attribute("value"))
+    assert built == {"inputs": 3, "layers": [{"units": 2, "activation": "sigmoid"}, {"units": 1, "activation": "sigmoid"}],
+                     "init": "auto", "seed": 11}, built
+    p.step()
+    weights, _ = p.field("layers.0.weights")
+    assert len(weights) == 3 and all(len(row) == 2 for row in weights), weights
+    assert p.el("#net-canvas").get_attribute("aria-label").startswith("Network diagram: 3-2-1 network")
+    # The network JSON instead: the seed's given weights.
     p.js("document.getElementById('json-details').open = true")
     text = p.el("#net-json")
     p.js("arguments[0].value = ''", text)

@@ -129,7 +129,7 @@ function renderLayers() {
     const last = i === state.layers.length - 1;
     li.innerHTML = `<span class="layer-name">${last ? "Output" : `Hidden ${i + 1}`}</span>
       <label><span class="visually-hidden">Layer ${i + 1} </span>units <input type="number" min="1" max="512" step="1" inputmode="numeric" data-i="${i}" data-k="units"></label>
-      <label><span class="visually-hidden">Layer ${i + 1} </span>activation <select data-i="${i}" data-k="act">${ACTIVATIONS.map((a) => `<option>${a}</option>`).join("")}</select></label>
+      <label><span class="visually-hidden">Layer ${i + 1} </span>activation <select data-i="${i}" data-k="act">${ACTIVATIONS.map((a) => `<option value="${a}">${a}</option>`).join("")}</select></label>
       <button type="button" class="icon" data-i="${i}" data-k="remove" aria-label="Remove layer ${i + 1}" title="Remove layer ${i + 1}">×</button>`;
     li.querySelector("input").value = units;
     li.querySelector("select").value = act;
@@ -293,7 +293,8 @@ function chooseData() {
   if (SEED_NETWORKS[state.data]) {
     state.mode = "json";
     state.netText = prettyNetwork(SEED_NETWORKS[state.data]);
-  } else {
+  } else if (state.data !== "pasted") {
+    // Pasted data keeps the network as it is: it may be the network the data is for.
     refreshData();
     if (s.layers) state.layers = s.layers.map((l) => [...l]);
     state.mode = "build";

@@ -126,7 +126,7 @@ function ticks(lo, hi, count) {
 /** curve: {epoch: [], loss: [], validation: [] or null, epochs, log} */
 export function drawCurve(canvas, curve) {
   const { ctx, width, height } = fit(canvas, 240);
-  const left = 56, right = 14, top = 14, bottom = 34;
+  const left = 56, right = 22, top = 14, bottom = 34;
   const w = width - left - right, h = height - top - bottom;
   ctx.font = "12px system-ui, sans-serif";
   ctx.fillStyle = "#fbfcfd";
@@ -223,9 +223,9 @@ export function heatColor(v, lo = 0, hi = 1) {
 
 /** map: {size, values (size² numbers, row by row from the top) or null, domain, data, range: [lo, hi]} */
 export function drawBoundary(canvas, map) {
-  const { ctx, width } = fit(canvas);
-  const left = 34, bottom = 24, top = 8, right = 14;
-  const side = Math.min(width - left - right, width - top - bottom);
+  const left = 34, bottom = 24, top = 8, right = 18;
+  const side = Math.max(100, (canvas.clientWidth || canvas.parentElement.clientWidth || 300) - left - right);
+  const { ctx } = fit(canvas, side + top + bottom);
   const [x0, x1, y0, y1] = map.domain;
   const X = (x) => left + ((x - x0) / (x1 - x0)) * side;
   const Y = (y) => top + side - ((y - y0) / (y1 - y0)) * side;
@@ -256,11 +256,13 @@ export function drawBoundary(canvas, map) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const t of ticks(y0, y1, 4)) ctx.fillText(short(t), left - 5, Y(t));
+  const count = map.data.inputs.length + (map.data.validation ? map.data.validation.inputs.length : 0);
+  const radius = count <= 20 ? 6 : side < 260 ? 3 : 4;
   const point = (p, target, hollow) => {
     const v = Array.isArray(target) ? target[target.length === 2 ? 1 : 0] : target;
     const color = (v - lo) / (hi - lo || 1) >= 0.5 ? BLUE : ORANGE;
     ctx.beginPath();
-    ctx.arc(X(p[0]), Y(p[1]), side < 260 ? 3 : 4, 0, 2 * Math.PI);
+    ctx.arc(X(p[0]), Y(p[1]), radius, 0, 2 * Math.PI);
     if (hollow) {
       ctx.fillStyle = "#fff";
       ctx.fill();
