@@ -56,10 +56,14 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         limits: .init(
             running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
             retention: .seconds(configuration.jobRetentionSeconds)))
+    let requestTimeout = Duration.seconds(configuration.requestTimeoutSeconds)
     let jobs = JobController(
-        registry: registry, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, grace: grace)
+        registry: registry, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
+        requestTimeout: requestTimeout, grace: grace)
     jobs.addRoutes(to: router)
-    ComputeController(pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, jobs: jobs)
+    ComputeController(
+        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, requestTimeout: requestTimeout,
+        jobs: jobs)
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
     OperationsController(registry: metrics, jobs: registry, specification: OperationsController.bundledSpecification())

@@ -72,6 +72,9 @@ struct Backprop: AsyncParsableCommand {
         """)
     var apiKey: String?
 
+    @Option(help: "Seconds a request body may take to arrive; after that a 408 and the connection closes (BACKPROP_REQUEST_TIMEOUT).")
+    var requestTimeout = environment("REQUEST_TIMEOUT").flatMap(Int.init) ?? 30
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? "info"
 
@@ -82,7 +85,7 @@ struct Backprop: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         for (name, value) in [
             ("--max-body-size", maxBodySize), ("--max-parameters", maxParameters), ("--train-budget", trainBudget),
-            ("--compute-threads", computeThreads), ("--idle-timeout", idleTimeout),
+            ("--compute-threads", computeThreads), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
@@ -105,6 +108,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.computeQueue = computeQueue
         configuration.corsOrigins = corsOrigin == "*" ? nil : (corsOrigin == "none" ? [] : [corsOrigin])
         configuration.idleTimeoutSeconds = idleTimeout
+        configuration.requestTimeoutSeconds = requestTimeout
         configuration.jobQueue = jobQueue
         configuration.jobsKept = jobsKept
         configuration.jobRetentionSeconds = jobRetention

@@ -72,3 +72,12 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
     }
 }
+
+@Suite struct JSONObjectTests {
+    @Test func manyKeysAndDuplicates() throws {
+        let keys = (0..<100_000).map { "\"k\($0)\": \($0)" }.joined(separator: ",")
+        let value = try JSONParser.parse(Array("{\(keys)}".utf8))
+        #expect(value["k99999"] == .unsigned(99_999))
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array("{\"a\": 1, \"b\": 2, \"a\": 3}".utf8)) }
+    }
+}

@@ -98,3 +98,29 @@ import Testing
         }
     }
 }
+
+@Suite struct SlowAndBrokenBodyTests {
+    /// A body trickling in slower than --request-timeout gets a 408 and the
+    /// connection closes; a broken chunked body is a 400, not a 500.
+    @Test func slowBodyTimesOutAndBrokenChunksAreBadRequests() async throws {
+        let app = buildApplication(testConfiguration { $0.requestTimeoutSeconds = 1 })
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let slow = try RawConnection(port: port)
+            try slow.send("POST /gradient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"network\":")
+            let answer = slow.read(until: "\"status\":408", timeout: .seconds(10))
+            #expect(answer.contains("HTTP/1.1 408"))
+            #expect(answer.contains("application/problem+json"))
+            slow.close()
+
+            let chunked = try RawConnection(port: port)
+            try chunked.send("POST /gradient HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            let broken = chunked.read(until: "\r\n\r\n", timeout: .seconds(10))
+            #expect(broken.contains("HTTP/1.1 400"), "\(broken)")
+            chunked.close()
+
+            let fine = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(fine.status == .ok)
+        }
+    }
+}

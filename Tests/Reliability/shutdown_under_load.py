@@ -3,10 +3,11 @@
 accepted gets its full response, new connections are refused cleanly, and the exit
 code is 0.
 
-1. The server starts as a child process; --connections (default 32) threads load
-   it on keep-alive connections over raw sockets, half with POST /train runs of a
-   few hundred milliseconds (so that many are in flight at any moment), half with
-   /gradient and /forward. Each request's "completely sent" time is recorded.
+1. The server starts as a child process with --shutdown-grace GRACE;
+   --connections (default 32) threads load it on keep-alive connections over raw
+   sockets, one in four with POST /train runs of about 100 ms (so that some are in
+   flight at any moment), the others with /gradient and /forward. Each request's
+   "completely sent" time is recorded.
 2. After --warmup seconds SIGTERM is sent. Then:
    - every request completely sent more than --margin ms before SIGTERM must get a
      complete 200 with the right bytes (the same as the request sent alone);
@@ -36,7 +37,7 @@ from common import (HOST, NoResponse, Results, Server, build_request, connect, d
                     request)
 
 TRAIN = {"network": {"inputs": 2, "layers": [{"units": 8}, {"units": 1}], "seed": 7},
-         "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0], "epochs": 100_000,
+         "inputs": [[0, 0], [0, 1], [1, 0], [1, 1]], "targets": [0, 1, 1, 0], "epochs": 30_000,
          "learning_rate": 2, "optimizer": {"name": "sgd", "momentum": 0.9}, "seed": 7}
 GRADIENT = {"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]},
             "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5}
@@ -190,7 +191,7 @@ def main() -> int:
     deadline = time.monotonic() + options.warmup + options.grace + 30
     train_jobs = [jobs[0]]
     quick_jobs = [jobs[1], jobs[2]]
-    workers = [Worker(port, train_jobs if i % 2 == 0 else quick_jobs, references, stop_sending, deadline)
+    workers = [Worker(port, train_jobs if i % 4 == 0 else quick_jobs, references, stop_sending, deadline)
                for i in range(options.connections)]
     for worker in workers:
         worker.start()

@@ -11,6 +11,7 @@ struct ComputeController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
+    let requestTimeout: Duration
     /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
     let jobs: JobController
 
@@ -42,7 +43,7 @@ struct ComputeController {
         _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
-        let buffer = try await request.body.collect(upTo: maximumBodySize)
+        let buffer = try await request.collectBody(upTo: maximumBodySize, timeout: requestTimeout, context: context)
         let cancellation = CancellationFlag()
         var watch: (ConnectionWatch, token: Int)? = nil
         if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {

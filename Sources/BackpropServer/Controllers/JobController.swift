@@ -9,12 +9,13 @@ struct JobController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
+    let requestTimeout: Duration
     let grace: Duration
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/train/jobs") { request, context in
             let pretty = try request.prettyFlag()
-            let (job, queued) = try await submit(request)
+            let (job, queued) = try await submit(request, context)
             var response = Response.json(queued, status: .accepted, pretty: pretty)
             response.headers[.location] = "/train/jobs/\(job.id)"
             return response
@@ -41,7 +42,7 @@ struct JobController {
     /// POST /train with `Accept: text/event-stream`: a job whose events stream on
     /// this connection; it is cancelled if the client goes away.
     func streamTraining(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (job, _) = try await submit(request)
+        let (job, _) = try await submit(request, context)
         if let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
             _ = handler.watch.onDisconnect { [registry] in registry.cancel(job) }
         }
@@ -51,8 +52,8 @@ struct JobController {
     }
 
     /// Reads and checks the body on the pool, then registers the job.
-    private func submit(_ request: Request) async throws -> (job: Job, queued: JSONValue) {
-        let buffer = try await request.body.collect(upTo: maximumBodySize)
+    private func submit(_ request: Request, _ context: AppRequestContext) async throws -> (job: Job, queued: JSONValue) {
+        let buffer = try await request.collectBody(upTo: maximumBodySize, timeout: requestTimeout, context: context)
         let training = try await pool.run { _ in
             let json: JSONValue
             do {

@@ -139,6 +139,7 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var fields: [(key: String, value: JSONValue)] = []
+        var keys = Set<String>()  // duplicate keys are refused; a set keeps that linear
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -153,7 +154,7 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if fields.contains(where: { $0.key == key }) {
+            if !keys.insert(key).inserted {
                 throw error("duplicate key \"\(key)\" in an object")
             }
             fields.append((key, value))

@@ -8,142 +8,157 @@ func swift_float64ToString(
 
 /// Writes JSON values as compact or pretty (two-space indented) UTF-8 text.
 ///
-/// Doubles are written in their shortest round-trip form (Swift's
-/// `description`), so a client parsing them gets the identical double back.
-/// Non-finite numbers cannot be written: the wire layer never produces them.
-public struct JSONWriter {
-    public var pretty: Bool
-    private(set) var bytes: [UInt8] = []
+/// Doubles are written in their shortest round-trip form, so a client parsing
+/// them gets the identical double back. Output goes into one growing raw buffer:
+/// no allocation per value. Non-finite numbers cannot be written: the wire layer
+/// never produces them (ComputeController checks).
+public struct JSONWriter: ~Copyable {
+    public let pretty: Bool
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
-    public init(pretty: Bool = false) {
+    public init(pretty: Bool = false, capacity: Int = 256) {
         self.pretty = pretty
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
     }
+
+    deinit { base.deallocate() }
 
     /// The whole value as UTF-8 bytes, with a final newline when pretty.
     public static func encode(_ value: JSONValue, pretty: Bool = false) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty)
-        writer.bytes.reserveCapacity(256)
         writer.write(value, indent: 0)
-        if pretty { writer.bytes.append(UInt8(ascii: "\n")) }
-        return writer.bytes
+        if pretty { writer.byte(UInt8(ascii: "\n")) }
+        return Array(UnsafeBufferPointer(start: writer.base, count: writer.count))
+    }
+
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let newCapacity = max(capacity * 2, count + extra)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func byte(_ value: UInt8) {
+        reserve(1)
+        base[count] = value
+        count += 1
+    }
+
+    private mutating func text(_ string: StaticString) {
+        reserve(string.utf8CodeUnitCount)
+        (base + count).update(from: string.utf8Start, count: string.utf8CodeUnitCount)
+        count += string.utf8CodeUnitCount
     }
 
     private mutating func newline(_ indent: Int) {
         guard pretty else { return }
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
+        reserve(1 + indent * 2)
+        base[count] = UInt8(ascii: "\n")
+        (base + count + 1).initialize(repeating: UInt8(ascii: " "), count: indent * 2)
+        count += 1 + indent * 2
     }
 
     private mutating func write(_ value: JSONValue, indent: Int) {
         switch value {
-        case .null: bytes.append(contentsOf: "null".utf8)
-        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: text("null")
+        case .bool(let flag): flag ? text("true") : text("false")
         case .number(let number): writeNumber(number)
-        case .unsigned(let number): bytes.append(contentsOf: String(number).utf8)
+        case .unsigned(let number): writeUnsigned(number)
         case .string(let string): writeString(string)
         case .numbers(let numbers):
-            bytes.reserveCapacity(bytes.count + numbers.count * 24)
-            writeArray(count: numbers.count, indent: indent, inline: true) { writer, i in
-                writer.writeNumber(numbers[i])
+            // Arrays of numbers stay on one line when pretty.
+            reserve(numbers.count * 26 + 2)
+            byte(UInt8(ascii: "["))
+            for (i, number) in numbers.enumerated() {
+                if i > 0 {
+                    byte(UInt8(ascii: ","))
+                    if pretty { byte(UInt8(ascii: " ")) }
+                }
+                writeNumber(number)
             }
+            byte(UInt8(ascii: "]"))
         case .array(let values):
-            writeArray(count: values.count, indent: indent, inline: false) { writer, i in
-                writer.write(values[i], indent: indent + 1)
+            byte(UInt8(ascii: "["))
+            for (i, element) in values.enumerated() {
+                if i > 0 { byte(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                write(element, indent: indent + 1)
             }
+            if !values.isEmpty { newline(indent) }
+            byte(UInt8(ascii: "]"))
         case .object(let fields):
-            if fields.isEmpty {
-                bytes.append(contentsOf: "{}".utf8)
-                return
-            }
-            bytes.append(UInt8(ascii: "{"))
+            byte(UInt8(ascii: "{"))
             for (i, field) in fields.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { byte(UInt8(ascii: ",")) }
                 newline(indent + 1)
                 writeString(field.key)
-                bytes.append(UInt8(ascii: ":"))
-                if pretty { bytes.append(UInt8(ascii: " ")) }
+                byte(UInt8(ascii: ":"))
+                if pretty { byte(UInt8(ascii: " ")) }
                 write(field.value, indent: indent + 1)
             }
-            newline(indent)
-            bytes.append(UInt8(ascii: "}"))
+            if !fields.isEmpty { newline(indent) }
+            byte(UInt8(ascii: "}"))
         }
     }
 
-    /// Arrays of numbers stay on one line when pretty; other arrays put one element a line.
-    private mutating func writeArray(
-        count: Int, indent: Int, inline: Bool, element: (inout JSONWriter, Int) -> Void
-    ) {
-        bytes.append(UInt8(ascii: "["))
-        for i in 0..<count {
-            if i > 0 {
-                bytes.append(UInt8(ascii: ","))
-                if pretty && inline { bytes.append(UInt8(ascii: " ")) }
-            }
-            if !inline { newline(indent + 1) }
-            element(&self, i)
-        }
-        if !inline && count > 0 { newline(indent) }
-        bytes.append(UInt8(ascii: "]"))
-    }
-
-    /// Integral values below 1e15 print as integers (2, not 2.0); others in the
-    /// shortest form that reads back as the same double, as `description` prints
-    /// them, but written straight into the output without a String per number.
+    /// Integral values below 1e15 print as integers (2, not 2.0); the rest in the
+    /// shortest form that reads back as the same double, as `description` prints them.
+    @inline(__always)
     private mutating func writeNumber(_ number: Double) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
-            let count: Int
-            if number == number.rounded(.towardZero), abs(number) < 1e15 {
-                count = Self.formatInteger(number, into: buffer)
-            } else {
-                // The formatter leaves the padding zeros of fixed notation (1000000000000000.0)
-                // unwritten, as its caller in the standard library fills the buffer with '0'.
-                buffer.initialize(repeating: UInt8(ascii: "0"))
-                count = Int(swift_float64ToString(buffer.baseAddress!, 40, number, false))
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        reserve(40)
+        if number == number.rounded(.towardZero), abs(number) < 1e15 {
+            if number.sign == .minus { byte(UInt8(ascii: "-")) }
+            writeUnsigned(UInt64(number.magnitude))
+        } else {
+            // The formatter leaves the padding zeros of fixed notation (1000000000000000.0)
+            // unwritten, as its caller in the standard library fills the buffer with '0'.
+            (base + count).initialize(repeating: UInt8(ascii: "0"), count: 32)
+            count += Int(swift_float64ToString(base + count, 32, number, false))
         }
     }
 
-    private static func formatInteger(_ number: Double, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var value = Int64(number).magnitude
-        var digits = 0
-        var reversed: (UInt64, UInt64) = (0, 0)  // up to 16 digits, four bits each
-        repeat {
-            let digit = value % 10
-            value /= 10
-            if digits < 16 { reversed.0 |= digit << (4 * digits) } else { reversed.1 |= digit << (4 * (digits - 16)) }
-            digits += 1
-        } while value > 0
-        var count = 0
-        if number.sign == .minus {
-            buffer[0] = UInt8(ascii: "-")
-            count = 1
+    private mutating func writeUnsigned(_ number: UInt64) {
+        reserve(20)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // scratch for up to 20 digits
+        let written = withUnsafeMutableBytes(of: &digits) { scratch -> Int in
+            var value = number, n = 0
+            repeat {
+                scratch[19 - n] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+                n += 1
+            } while value > 0
+            (base + count).update(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + 20 - n, count: n)
+            return n
         }
-        for position in stride(from: digits - 1, through: 0, by: -1) {
-            let digit = position < 16 ? (reversed.0 >> (4 * position)) & 0xF : (reversed.1 >> (4 * (position - 16))) & 0xF
-            buffer[count] = UInt8(ascii: "0") + UInt8(digit)
-            count += 1
-        }
-        return count
+        count += written
     }
 
     private mutating func writeString(_ string: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
-            case 0x0A: bytes.append(contentsOf: "\\n".utf8)
-            case 0x0D: bytes.append(contentsOf: "\\r".utf8)
-            case 0x09: bytes.append(contentsOf: "\\t".utf8)
+        byte(UInt8(ascii: "\""))
+        for unit in string.utf8 {
+            switch unit {
+            case UInt8(ascii: "\""): text("\\\"")
+            case UInt8(ascii: "\\"): text("\\\\")
+            case 0x0A: text("\\n")
+            case 0x0D: text("\\r")
+            case 0x09: text("\\t")
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
-            default: bytes.append(byte)
+                text("\\u00")
+                let hex: StaticString = "0123456789abcdef"
+                byte(hex.utf8Start[Int(unit >> 4)])
+                byte(hex.utf8Start[Int(unit & 0xF)])
+            default: byte(unit)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 }
