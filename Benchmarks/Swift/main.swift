@@ -10,6 +10,7 @@ import Foundation
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
 let repetitions = arguments.firstIndex(of: "--repetitions").flatMap { Int(arguments[$0 + 1]) } ?? 5
+let threads = arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) } ?? ProcessInfo.processInfo.activeProcessorCount
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
@@ -41,8 +42,10 @@ func mlp() throws {
         inputs: inputs,
         layers: [LayerSpec(units: hidden, activation: .relu), LayerSpec(units: outputs, activation: .softmax)],
         seed: 1)
-    let trainer = Trainer(
-        TrainingConfiguration(epochs: 1, learningRate: 0.01, batchSize: 64, shuffle: true, seed: 1, loss: .crossEntropy))
+    var configuration = TrainingConfiguration(
+        epochs: 1, learningRate: 0.01, batchSize: 64, shuffle: true, seed: 1, loss: .crossEntropy)
+    configuration.threads = threads  // numpy's OpenBLAS uses both cores too
+    let trainer = Trainer(configuration)
     var times: [Double] = []
     var loss = 0.0
     for _ in 0..<repetitions {
@@ -50,7 +53,7 @@ func mlp() throws {
     }
     let epoch = median(times)
     let flops = 6.0 * Double(network.parameterCount) * Double(samples)
-    report(["benchmark": "mlp_epoch", "kernel": matrixKernelName, "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
+    report(["benchmark": "mlp_epoch", "kernel": matrixKernelName, "threads": threads, "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
 }
 
 /// Target 1, small networks: one gradient of the seed's 3-2-1 network, in a reused workspace.

@@ -7,6 +7,8 @@
 final class Engine {
     let shapes: [LayerShape]
     let capacity: Int
+    /// Threads a large matrix product may use (the results are the same for any count).
+    var threads = 1
     /// Per layer: weighted inputs h, outputs y = f(h), error terms δ (batch × units).
     let weighted: [Buffer]
     let outputs: [Buffer]
@@ -33,7 +35,7 @@ final class Engine {
             let h = weighted[index].pointer, y = outputs[index].pointer
             Kernels.multiply(
                 previous, parameters.weights[index].pointer, into: h,
-                m: batch, k: shape.inputs, n: shape.units)
+                m: batch, k: shape.inputs, n: shape.units, threads: threads)
             if let bias = parameters.biases[index] {
                 Kernels.addRowVector(bias.pointer, to: h, m: batch, n: shape.units)
             }
@@ -80,7 +82,7 @@ final class Engine {
             let previous = index == 0 ? input : UnsafePointer(outputs[index - 1].pointer)
             let gradient = gradients.weights[index].pointer
             Kernels.multiplyTransposingLeft(
-                previous, delta, into: gradient, m: shape.inputs, k: batch, n: shape.units)
+                previous, delta, into: gradient, m: shape.inputs, k: batch, n: shape.units, threads: threads)
             for i in 0..<shape.inputs * shape.units { gradient[i] *= scale }
             if let biasGradient = gradients.biases[index] {
                 Kernels.columnSums(
@@ -94,7 +96,7 @@ final class Engine {
                 m: shape.inputs, n: shape.units)
             let lower = deltas[index - 1].pointer
             Kernels.multiply(
-                delta, transposed.pointer, into: lower, m: batch, k: shape.units, n: shape.inputs)
+                delta, transposed.pointer, into: lower, m: batch, k: shape.units, n: shape.inputs, threads: threads)
             let h = weighted[index - 1].pointer, y = outputs[index - 1].pointer
             for i in 0..<batch * below.units {
                 lower[i] *= below.activation.derivative(h[i], output: y[i])

@@ -1,4 +1,5 @@
 import CBackpropKernels
+import Dispatch
 
 /// The hot loops over raw row-major buffers. The matrix products are C
 /// (`CBackpropKernels`): Swift's SIMD types are scalarised without target flags,
@@ -7,21 +8,46 @@ import CBackpropKernels
 enum Kernels {
     /// `c = a · b`, or `c += a · b` when `accumulate`; `a` is m×k, `b` is k×n, `c` is m×n.
     /// The C kernel uses AVX2+FMA where the CPU has it (checked at run time).
-    @inline(__always)
+    ///
+    /// With `threads` > 1 a large product's rows are split across threads. Each
+    /// element is still summed whole, in the same order, by one thread, so the
+    /// result is the same to the bit for any number of threads.
     static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int, accumulate: Bool = false
+        m: Int, k: Int, n: Int, accumulate: Bool = false, threads: Int = 1
     ) {
-        bp_gemm(a, b, c, m, k, n, accumulate ? 1 : 0)
+        // The parts write disjoint rows of c and only read a and b.
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        split(rows: m, work: m * k * n, threads: threads) { first, count in
+            bp_gemm(a + first * k, b, c + first * n, count, k, n, accumulate ? 1 : 0)
+        }
     }
 
-    /// `c = aᵀ · b`; `a` is k×m, `b` is k×n, `c` is m×n.
-    @inline(__always)
+    /// `c = aᵀ · b`; `a` is k×m, `b` is k×n, `c` is m×n. Threads as in `multiply`.
     static func multiplyTransposingLeft(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
-        m: Int, k: Int, n: Int
+        m: Int, k: Int, n: Int, threads: Int = 1
     ) {
-        bp_gemm_tn(a, b, c, m, k, n)
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)  // disjoint rows of c, as above
+        split(rows: m, work: m * k * n, threads: threads) { first, count in
+            bp_gemm_tn(a + first, m, b, c + first * n, count, k, n)
+        }
+    }
+
+    /// Runs `body(first, count)` over `rows` rows in up to `threads` parts of whole
+    /// 4-row blocks; one part when the work (multiply-adds) is too small to share.
+    @inline(__always)
+    private static func split(rows: Int, work: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
+        let parts = min(threads, rows / 4)
+        guard parts > 1, work >= 1 << 20 else {
+            body(0, rows)
+            return
+        }
+        let blocks = (rows + 3) / 4
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = blocks * part / parts * 4, end = min(blocks * (part + 1) / parts * 4, rows)
+            if end > first { body(first, end - first) }
+        }
     }
 
     /// True when the products run on the AVX2+FMA path.

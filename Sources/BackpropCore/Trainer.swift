@@ -27,6 +27,7 @@ public struct Trainer: Sendable {
         let batch = min(config.batchSize ?? samples, samples)
         let parameters = Parameters(network)
         let engine = Engine(parameters: parameters, capacity: batch)
+        engine.threads = max(1, config.threads)
         let optimizer = OptimizerState(
             config.optimizer, learningRate: config.learningRate, parameters: parameters)
         let batchInputs = Buffer(count: batch * network.inputs)

@@ -43,6 +43,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Penalty (l2/2)·ΣW² on weights (never biases).
     public var l2: Double
     public var earlyStopping: EarlyStopping?
+    /// Threads for a batch's large matrix products. Each element is summed whole by
+    /// one thread, so the results are bit-identical for any count. The service uses 1:
+    /// its compute pool already runs requests side by side.
+    public var threads: Int = 1
 
     public init(
         epochs: Int = 100, learningRate: Double = 0.1, batchSize: Int? = nil, shuffle: Bool = true,
@@ -111,6 +115,14 @@ public struct EpochProgress: Sendable, Equatable {
     public var validationLoss: Double?
     /// True when this epoch is one of the history's points.
     public var isHistoryPoint: Bool
+
+    public init(epoch: Int, epochs: Int, loss: Double, validationLoss: Double?, isHistoryPoint: Bool) {
+        self.epoch = epoch
+        self.epochs = epochs
+        self.loss = loss
+        self.validationLoss = validationLoss
+        self.isHistoryPoint = isHistoryPoint
+    }
 }
 
 /// The losses of sampled epochs: at most 1,000 points, always with the last epoch.

@@ -32,7 +32,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     logger.logLevel = configuration.logLevel
     let pool = ComputePool(threads: configuration.computeThreads, queue: configuration.computeQueue)
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    if configuration.logLevel <= .info {
+        // Every request is logged at info; below that level the middleware would only cost.
+        router.add(middleware: LogRequestsMiddleware(.info))
+    }
     router.add(middleware: MetricsMiddleware())
     let origin: CORSMiddleware<AppRequestContext>.AllowOriginExtended =
         switch configuration.corsOrigins {

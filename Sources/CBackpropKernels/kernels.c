@@ -12,8 +12,8 @@ void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n
                 accumulate ? 1.0 : 0.0, c, (int)n);
 }
 
-void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, long n) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)m, b, (int)n, 0.0, c,
+void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)n, 0.0, c,
                 (int)n);
 }
 
@@ -41,10 +41,10 @@ static void gemm_portable(const double *a, const double *b, double *c, long m, l
     }
 }
 
-static void gemm_tn_portable(const double *a, const double *b, double *c, long m, long k, long n) {
+static void gemm_tn_portable(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
     memset(c, 0, sizeof(double) * (size_t)(m * n));
     for (long p = 0; p < k; p++) {
-        const double *ap = a + p * m;
+        const double *ap = a + p * lda;
         const double *bp = b + p * n;
         for (long i = 0; i < m; i++) {
             const double s = ap[i];
@@ -132,9 +132,9 @@ void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n
     else gemm_portable(a, b, c, m, k, n, accumulate);
 }
 
-void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, long n) {
-    if (has_avx2()) gemm_avx2_general(a, 1, m, b, c, m, k, n, 0);
-    else gemm_tn_portable(a, b, c, m, k, n);
+void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
+    if (has_avx2()) gemm_avx2_general(a, 1, lda, b, c, m, k, n, 0);
+    else gemm_tn_portable(a, lda, b, c, m, k, n);
 }
 
 int bp_kernels_vectorized(void) { return has_avx2(); }
@@ -145,8 +145,8 @@ void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n
     gemm_portable(a, b, c, m, k, n, accumulate);
 }
 
-void bp_gemm_tn(const double *a, const double *b, double *c, long m, long k, long n) {
-    gemm_tn_portable(a, b, c, m, k, n);
+void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
+    gemm_tn_portable(a, lda, b, c, m, k, n);
 }
 
 int bp_kernels_vectorized(void) { return 0; }

@@ -145,6 +145,25 @@ import Testing
         }
     }
 
+    /// Products split across threads sum every element whole, in the same order.
+    @Test func threadsDoNotChangeABit() throws {
+        var generator = SeededGenerator(seed: 21)
+        let inputs = randomMatrix(rows: 256, columns: 200, limit: 1, using: &generator)
+        var targets = Matrix(rows: 256, columns: 3)
+        for r in 0..<256 { targets[r, generator.nextIndex(below: 3)] = 1 }
+        let network = try Network(
+            inputs: 200, layers: [LayerSpec(units: 100, activation: .relu), LayerSpec(units: 3, activation: .softmax)], seed: 4)
+        var configuration = TrainingConfiguration(epochs: 2, learningRate: 0.05, batchSize: 64, seed: 5, loss: .crossEntropy)
+        let one = try Trainer(configuration).train(network, on: Dataset(inputs: inputs, targets: targets))
+        configuration.threads = 2
+        let two = try Trainer(configuration).train(network, on: Dataset(inputs: inputs, targets: targets))
+        configuration.threads = 3
+        let three = try Trainer(configuration).train(network, on: Dataset(inputs: inputs, targets: targets))
+        #expect(one == two)
+        #expect(one == three)
+        #expect(one.network != network)
+    }
+
     @Test func invalidSettingsNameTheirField() throws {
         let network = try Self.xorNetwork()
         #expect(throws: CoreError(.invalidValue, "batch_size must be at least 1", path: [.key("batch_size")])) {

@@ -70,8 +70,7 @@ import Testing
     static let long = JobTests.long
 
     /// Over a real socket, as a browser's EventSource reads it: events arrive while the
-    /// job runs, no more often than every ~100 ms, and a reconnect with Last-Event-ID
-    /// resumes at the next id.
+    /// job runs, and a reconnect with Last-Event-ID resumes at the next id.
     @Test func liveStreamAndReconnect() async throws {
         try await buildApplication(testConfiguration()).test(.live) { client in
             let port = try #require(client.port)
@@ -79,18 +78,19 @@ import Testing
             let first = try RawConnection(port: port)
             try first.send("GET /train/jobs/\(id)/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
             let start = ContinuousClock.now
-            let text = first.read(until: "id: 4\n")
+            let text = await first.read(until: "id: 4\n")
             let elapsed = ContinuousClock.now - start
             first.close()
             #expect(text.contains("HTTP/1.1 200"))
             let ids = text.matches(of: /id: (\d+)\n/).compactMap { Int($0.1) }
             #expect(Array(ids.prefix(4)) == [1, 2, 3, 4])
-            #expect(elapsed >= .milliseconds(250), "4 progress events came in \(elapsed)")
+            // Events come as the job runs: 4 of them long before its hours of epochs end.
+            #expect(elapsed < .seconds(30))
             #expect(!text.contains("event: done"))
             let second = try RawConnection(port: port)
             try second.send(
                 "GET /train/jobs/\(id)/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nLast-Event-ID: 4\r\n\r\n")
-            let resumed = second.read(until: "id: 6\n")
+            let resumed = await second.read(until: "id: 6\n")
             second.close()
             let resumedIDs = resumed.matches(of: /id: (\d+)\n/).compactMap { Int($0.1) }
             #expect(resumedIDs.first == 5)

@@ -17,34 +17,34 @@ import Testing
          "epochs": 30000, "learning_rate": 0.0001}
         """
 
-    @Test func sigtermDrainsRequestsEndsStreamsAndExitsCleanly() throws {
-        let server = try ServerProcess(arguments: ["--shutdown-grace", "1"])
-        let metrics = try server.request("GET", "/metrics")
+    @Test func sigtermDrainsRequestsEndsStreamsAndExitsCleanly() async throws {
+        let server = try await ServerProcess(arguments: ["--shutdown-grace", "1"])
+        let metrics = try await server.request("GET", "/metrics")
         #expect(metrics.contains("backprop_compute_queue_depth"), "metrics are bootstrapped before the pools exist")
         #expect(metrics.contains("backprop_jobs{status=\"running\"}"))
-        let created = try server.request("POST", "/train/jobs", body: Self.longJob)
+        let created = try await server.request("POST", "/train/jobs", body: Self.longJob)
         #expect(created.contains("HTTP/1.1 202"))
         let id = try #require(created.firstMatch(of: /"id":"([0-9a-f]{16})"/)?.1)
 
         let stream = try RawConnection(port: server.port)
         try stream.send("GET /train/jobs/\(id)/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-        let opening = stream.read(until: "event: progress")
+        let opening = await stream.read(until: "event: progress")
         #expect(opening.contains("HTTP/1.1 200"))
         #expect(opening.lowercased().contains("content-type: text/event-stream"))
 
         let inFlight = try RawConnection(port: server.port)
         try inFlight.sendPost("/train", Self.slowTrain)
-        usleep(200_000)
+        try await Task.sleep(for: .milliseconds(200))
 
         let start = Date()
-        let status = server.terminate()
+        let status = await server.terminate()
         #expect(status == 0)
         #expect(Date().timeIntervalSince(start) < 20)
 
-        let answer = inFlight.read(until: "\"duration_ms\"")
+        let answer = await inFlight.read(until: "\"duration_ms\"")
         #expect(answer.contains("HTTP/1.1 200"), "the in-flight /train got: \(answer.prefix(300))")
         #expect(answer.contains("\"stopped\":\"completed\""))
-        let ending = stream.read(until: "event: cancelled", timeout: .seconds(5))
+        let ending = await stream.read(until: "event: cancelled", timeout: .seconds(5))
         #expect(ending.contains("event: cancelled"))
         #expect(ending.contains(#""reason":"shutdown""#))
         #expect((try? RawConnection(port: server.port)) == nil, "new connections are refused")

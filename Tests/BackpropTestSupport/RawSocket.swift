@@ -50,20 +50,23 @@ public final class RawConnection {
     }
 
     /// Reads until the text received contains `marker` (or the peer closes, or
-    /// `timeout` passes); returns all that was read.
-    public func read(until marker: String, timeout: Duration = .seconds(30)) -> String {
+    /// `timeout` passes); returns all that was read. It never blocks its thread:
+    /// between non-blocking reads it sleeps as a task, so a server running in the
+    /// same process keeps its threads.
+    public func read(until marker: String, timeout: Duration = .seconds(30)) async -> String {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = ContinuousClock.now + timeout
-        var wait = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         while ContinuousClock.now < deadline {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count == 0 { break }
             if count > 0 {
                 received.append(contentsOf: buffer[0..<count])
                 if String(decoding: received, as: UTF8.self).contains(marker) { break }
+                continue
             }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return String(decoding: received, as: UTF8.self)
     }

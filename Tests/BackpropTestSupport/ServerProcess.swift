@@ -10,8 +10,9 @@ public final class ServerProcess {
     public let port: Int
     public let process = Process()
 
-    /// Starts the binary built next to the test bundle, with `arguments`, and waits for /health.
-    public init(arguments: [String] = []) throws {
+    /// Starts the binary built next to the test bundle, with `arguments`, and waits
+    /// until it accepts connections.
+    public init(arguments: [String] = []) async throws {
         port = try Self.freePort()
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         process.executableURL = directory.appendingPathComponent("backprop")
@@ -23,27 +24,27 @@ public final class ServerProcess {
                 connection.close()
                 return
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
         throw RawSocketError.failed("the server did not start")
     }
 
     /// One request on a fresh connection (closed after the answer); returns the raw response.
-    public func request(_ method: String, _ path: String, body: String = "", headers: String = "") throws -> String {
+    public func request(_ method: String, _ path: String, body: String = "", headers: String = "") async throws -> String {
         let connection = try RawConnection(port: port)
         defer { connection.close() }
         try connection.send(
             "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(headers)"
                 + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        return connection.read(until: "\u{0}")  // until the server closes
+        return await connection.read(until: "\u{0}")  // until the server closes
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.
-    public func terminate(timeout: TimeInterval = 30) -> Int32 {
+    public func terminate(timeout: TimeInterval = 30) async -> Int32 {
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.interrupt() }
         process.waitUntilExit()
         return process.terminationStatus
