@@ -32,7 +32,7 @@ public struct Configuration: Sendable {
     public var logLevel = Logger.Level.info
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeoutSeconds = 60
-    /// Seconds a request body may take to arrive (408 after it).
+    /// Seconds a request body may take to arrive (then the connection is closed).
     public var requestTimeoutSeconds = 30
 
     public init() {}

@@ -72,7 +72,7 @@ struct Backprop: AsyncParsableCommand {
         """)
     var apiKey: String?
 
-    @Option(help: "Seconds a request body may take to arrive; after that a 408 and the connection closes (BACKPROP_REQUEST_TIMEOUT).")
+    @Option(help: "Seconds a request body may take to arrive; after that the connection is closed (BACKPROP_REQUEST_TIMEOUT).")
     var requestTimeout = environment("REQUEST_TIMEOUT").flatMap(Int.init) ?? 30
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")

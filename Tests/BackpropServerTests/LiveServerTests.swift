@@ -100,8 +100,8 @@ import Testing
 }
 
 @Suite struct SlowAndBrokenBodyTests {
-    /// A body trickling in slower than --request-timeout gets a 408 and the
-    /// connection closes; a broken chunked body is a 400, not a 500.
+    /// A body trickling in slower than --request-timeout gets its connection closed
+    /// unanswered; a broken chunked body is a 400, not a 500.
     @Test func slowBodyTimesOutAndBrokenChunksAreBadRequests() async throws {
         let app = buildApplication(testConfiguration { $0.requestTimeoutSeconds = 1 })
         try await app.test(.live) { client in
@@ -109,9 +109,10 @@ import Testing
             let slow = try RawConnection(port: port)
             try slow.send("POST /gradient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"network\":")
             // Generous bounds: in a full `swift test` run, CPU-heavy core tests share the machine.
-            let answer = await slow.read(until: "\"status\":408", timeout: .seconds(60))
-            #expect(answer.contains("HTTP/1.1 408"))
-            #expect(answer.contains("application/problem+json"))
+            let start = ContinuousClock.now
+            let answer = await slow.read(until: "HTTP/1.1", timeout: .seconds(60))
+            #expect(answer.isEmpty, "closed without an answer, not \(answer)")
+            #expect(ContinuousClock.now - start < .seconds(30), "closed after the 1 s timeout")
             slow.close()
 
             let chunked = try RawConnection(port: port)
