@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "BackpropServer", targets: ["BackpropServer"]),
         .executable(name: "backprop", targets: ["backprop"]),
         .executable(name: "BackpropBenchmarks", targets: ["BackpropBenchmarks"]),
+        .executable(name: "BackpropFuzz", targets: ["BackpropFuzz"]),
     ],
     traits: [
         .trait(
@@ -60,6 +61,9 @@ let package = Package(
             dependencies: ["BackpropCore", "BackpropServer"],
             path: "Benchmarks/Swift"
         ),
+        // libFuzzer target over request decoding and validation: `bash .ci/fuzz.sh`
+        // (TESTING.md, Fuzzing). A plain build makes a stub that only prints how to run it.
+        .executableTarget(name: "BackpropFuzz", dependencies: ["BackpropServer"]),
         .target(
             name: "BackpropTestSupport",
             dependencies: [

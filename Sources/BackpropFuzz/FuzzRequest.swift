@@ -2,12 +2,12 @@
 // parser, then the reading and checking that the /forward, /gradient and /train
 // handlers do (RequestReader.check), and for /forward and /gradient the computation.
 //
-// Built only by .ci/fuzz.sh, with -sanitize=fuzzer,address and -D BACKPROP_FUZZ. SwiftPM
-// links every executable with `--defsym main=BackpropFuzz_main`, so libFuzzer's own
-// main() is never used: the @main below hands the command line to libFuzzer's driver
-// (LLVMFuzzerRunDriver), which takes the usual libFuzzer flags and calls
-// LLVMFuzzerTestOneInput. In a normal `swift build` (no BACKPROP_FUZZ) the @main only
-// says how to run the fuzzer, so the package builds and links without libFuzzer.
+// Built only by .ci/fuzz.sh: `swift build --sanitize fuzzer --sanitize address
+// -Xswiftc -DBACKPROP_FUZZ`. With the fuzzer sanitizer SwiftPM instruments every
+// module (the C kernels too) and links libFuzzer, whose main() calls
+// LLVMFuzzerTestOneInput below. In a normal `swift build` (no BACKPROP_FUZZ) this file
+// is a tiny executable that says how to run the fuzzer, so the package builds and
+// links without libFuzzer.
 //
 // Input layout: the first byte picks the route and whether to compute, the rest is
 // the request body:
@@ -16,9 +16,13 @@
 //                    3 /forward (read only)  4 /gradient (read only)  5 /train
 //
 // so the seeds in Tests/Fuzz/corpus/ start with an ASCII digit ('0' is 48, 48 % 6 == 0).
-// A crash, a sanitizer report or a 500 (an unexpected error: a bug) is a finding.
+// /train is read and checked (budget included) but never run. A crash, a sanitizer
+// report or a 500 (an unexpected error: a bug, API.md) is a finding.
+// Tests/BackpropServerTests/FuzzRegressionTests.swift replays inputs the same way.
 
 import BackpropServer
+
+#if BACKPROP_FUZZ
 
 #if canImport(Glibc)
 import Glibc
@@ -26,14 +30,12 @@ import Glibc
 import Darwin
 #endif
 
-#if BACKPROP_FUZZ
-
 /// Small limits, so that a generated network of 10^9 parameters is refused rather
 /// than allocated (the service's defaults are 10^7 parameters and 2·10^10 of work).
 let fuzzLimits = Limits(maximumParameters: 100_000, synchronousTrainingBudget: 10_000_000)
 
-/// BACKPROP_FUZZ_PRINT=1 prints each input's route and answer (for triage:
-/// `BACKPROP_FUZZ_PRINT=1 BackpropFuzz -runs=0 FILE...`).
+/// BACKPROP_FUZZ_PRINT=1 prints each input's route and answer, for triage:
+/// `BACKPROP_FUZZ_PRINT=1 .build-fuzz/debug/BackpropFuzz FILE...`.
 let printAnswers = getenv("BACKPROP_FUZZ_PRINT") != nil
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -53,29 +55,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// libFuzzer's driver (compiler-rt, FuzzerInterface.h).
-@_extern(c, "LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-@main
-enum BackpropFuzz {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzz))
-    }
-}
-
 #else
 
 @main
 enum BackpropFuzz {
     static func main() {
-        print("BackpropFuzz is a libFuzzer target; build and run it with `bash .ci/fuzz.sh` (see TESTING.md, Fuzzing).")
+        print("BackpropFuzz is a libFuzzer target: build and run it with `bash .ci/fuzz.sh` (TESTING.md, Fuzzing).")
     }
 }
 
