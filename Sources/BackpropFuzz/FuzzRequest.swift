@@ -16,8 +16,10 @@
 //                    3 /forward (read only)  4 /gradient (read only)  5 /train
 //
 // so the seeds in Tests/Fuzz/corpus/ start with an ASCII digit ('0' is 48, 48 % 6 == 0).
-// /train is read and checked (budget included) but never run. A crash, a sanitizer
-// report or a 500 (an unexpected error: a bug, API.md) is a finding.
+// /train is read and checked (budget included) but never run. Every body that parses
+// is also written back with JSONWriter (compact and pretty) and parsed again: it must
+// give the same value. A crash, a sanitizer report, a 500 (an unexpected error: a bug,
+// API.md) or a round trip that changes the value is a finding.
 // Tests/BackpropServerTests/FuzzRegressionTests.swift replays inputs the same way.
 
 import BackpropServer
@@ -52,7 +54,27 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let problem, problem.status.code >= 500 {
         fatalError("\(problem.status.code) on /\(route.rawValue): \(problem.title): \(problem.detail)")
     }
+    checkRoundTrip(body)
     return 0
+}
+
+/// The writer behind every response (raw buffers, the runtime's double formatter):
+/// whatever the parser reads, finite, the writer must write so that it parses back to
+/// the same value, compact and pretty.
+func checkRoundTrip(_ body: [UInt8]) {
+    guard let value = try? JSONParser.parse(body), !value.containsNonFinite else { return }
+    for pretty in [false, true] {
+        let written = JSONWriter.encode(value, pretty: pretty)
+        let back: JSONValue
+        do {
+            back = try JSONParser.parse(written)
+        } catch {
+            fatalError("JSONWriter wrote what JSONParser refuses (pretty: \(pretty)): \(error.message), line \(error.line), column \(error.column)")
+        }
+        if back != value {
+            fatalError("JSONWriter's output (pretty: \(pretty)) parses to another value: \(String(decoding: written.prefix(300), as: UTF8.self))")
+        }
+    }
 }
 
 #else

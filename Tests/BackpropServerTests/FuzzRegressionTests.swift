@@ -4,7 +4,8 @@ import Testing
 
 /// The fuzzer's inputs replayed as ordinary tests (TESTING.md, Fuzzing): the seeds of
 /// Tests/Fuzz/corpus/ must stay valid requests, and every finding kept in
-/// Tests/Fuzz/findings/ must get a 4xx or nothing, never a crash or a 500.
+/// Tests/Fuzz/findings/ must get a 4xx or nothing, never a crash or a 500; for both,
+/// JSONWriter's output must parse back to the value read.
 ///
 /// An input is what Sources/BackpropFuzz/FuzzRequest.swift reads: the first byte picks
 /// the route (byte % 6: 0 /forward, 1 /gradient, 2 /train computed where the route
@@ -25,6 +26,18 @@ import Testing
             compute: selector < 3)
     }
 
+    /// The fuzz target's second check: a body that parses, finite, must survive
+    /// JSONWriter and JSONParser again unchanged, compact and pretty. Nil when it does.
+    static func roundTripFault(_ input: [UInt8]) -> String? {
+        guard let value = try? JSONParser.parse(Array(input.dropFirst())), !value.containsNonFinite else { return nil }
+        for pretty in [false, true] {
+            let written = JSONWriter.encode(value, pretty: pretty)
+            guard let back = try? JSONParser.parse(written) else { return "pretty \(pretty): the output does not parse" }
+            if back != value { return "pretty \(pretty): the output parses to another value" }
+        }
+        return nil
+    }
+
     static func files(in folder: String) -> [String] {
         let url = fuzzFolder.appendingPathComponent(folder)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
@@ -43,14 +56,18 @@ import Testing
     /// checks into the computation: update it with the API.
     @Test(arguments: files(in: "corpus"))
     func seedIsAValidRequest(_ name: String) throws {
-        let problem = Self.replay(try Self.read("corpus", name))
+        let input = try Self.read("corpus", name)
+        let problem = Self.replay(input)
         #expect(problem == nil, "\(name): \(problem.map { "\($0.status.code) \($0.title): \($0.detail)" } ?? "")")
+        #expect(Self.roundTripFault(input) == nil, "\(name): \(Self.roundTripFault(input) ?? "")")
     }
 
     /// Inputs the fuzzer found that once crashed or got a 500 (Tests/Fuzz/findings/).
     @Test(arguments: files(in: "findings"))
     func findingGetsNoServerError(_ name: String) throws {
-        let problem = Self.replay(try Self.read("findings", name))
+        let input = try Self.read("findings", name)
+        let problem = Self.replay(input)
         #expect((problem?.status.code ?? 200) < 500, "\(name): \(problem.map { "\($0.status.code) \($0.title): \($0.detail)" } ?? "")")
+        #expect(Self.roundTripFault(input) == nil, "\(name): \(Self.roundTripFault(input) ?? "")")
     }
 }
