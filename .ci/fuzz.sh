@@ -34,7 +34,8 @@
 #                       temporary copy of the seeds, deleted at the end)
 #   FUZZ_FINDINGS       where findings are saved                     (.build-fuzz-findings)
 #   FUZZ_LOG            libFuzzer's full output                      (.build-fuzz-findings/fuzz.log)
-#   FUZZ_ARGS           more libFuzzer flags, e.g. "-seed=1 -jobs=2 -workers=2"
+#   FUZZ_ARGS           more libFuzzer flags, e.g. "-seed=1 -use_value_profile=1" (not
+#                       -jobs or -fork: the summary reads one process's output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
