@@ -60,6 +60,18 @@ for _signal in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(_signal, lambda number, frame: sys.exit(128 + number))
 
 
+def rss_kib(pid: int) -> int | None:
+    """Resident set size (VmRSS) of process `pid` in KiB, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 class Server:
     """One `backprop` process. `args` are extra flags (limits, timeouts...)."""
 
@@ -103,14 +115,7 @@ class Server:
 
     def rss_kib(self) -> int | None:
         """Resident set size (VmRSS) in KiB, or None if the process is gone."""
-        try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            return None
-        return None
+        return rss_kib(self.pid)
 
     def terminate(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, then wait up to `timeout`; returns the exit code (None if it had to be killed)."""

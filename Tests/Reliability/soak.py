@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 
-from common import (HOST, Results, Server, default_binary, health_ok, percentile, request,
+from common import (HOST, Results, Server, default_binary, health_ok, percentile, request, rss_kib,
                     server_errors_in_metrics)
 
 SEED_TWO_LAYER = {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}
@@ -151,18 +151,6 @@ class RSSSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
-def rss_of(pid: int):
-    def read() -> int | None:
-        try:
-            with open(f"/proc/{pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            return None
-        return None
-    return read
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -183,7 +171,7 @@ def main() -> int:
         server = Server(options.binary, options.server_arg, log_path=options.log).start()
         port, pid = server.port, server.pid
         print(f"soak: server pid {pid} on 127.0.0.1:{port} {' '.join(options.server_arg)}")
-    read_rss = rss_of(pid) if pid else (lambda: None)
+    read_rss = (lambda: rss_kib(pid)) if pid else (lambda: None)
     results = Results("soak")
 
     # 1. References, sent one after another.
