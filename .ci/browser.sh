@@ -17,6 +17,7 @@
 #   BROWSER_TESTS         run only the tests whose name contains this
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source .ci/lib.sh  # free_port, stop_server
 
 readonly VENV=${BROWSER_VENV:-.build-browser-venv}
 readonly ARTIFACTS=${BROWSER_ARTIFACTS:-.ci/artifacts}
@@ -55,24 +56,11 @@ fi
 BIN=$(swift build "${build_flags[@]}" --show-bin-path)/backprop
 [[ -x $BIN ]] || { echo "browser: no server binary at $BIN" >&2; exit 1; }
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 mkdir -p "$ARTIFACTS"
 rm -f "$ARTIFACTS"/*.png
 SERVER_LOG=$ARTIFACTS/server.log
-server_pid=
-stop_server() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=
-}
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 

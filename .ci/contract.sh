@@ -35,6 +35,7 @@
 #   CONTRACT_TRAIN_BUDGET  the server's --train-budget     (10000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source .ci/lib.sh  # free_port, stop_server
 
 readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
 readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
@@ -81,25 +82,12 @@ fi
 BIN=$(swift build "${build_flags[@]}" --show-bin-path)/backprop
 [[ -x $BIN ]] || { echo "contract: no server binary at $BIN" >&2; exit 1; }
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 mkdir -p "$REPORT_DIR"
 REPORT_DIR_ABS=$(cd "$REPORT_DIR" && pwd)
 rm -f "$REPORT_DIR/junit.xml"
 SERVER_LOG=$REPORT_DIR/server.log
-server_pid=
-stop_server() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    server_pid=
-}
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
