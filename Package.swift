@@ -75,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackpropCoreTests",
-            dependencies: ["BackpropCore", "BackpropTestSupport"],
+            dependencies: ["BackpropCore", "CBackpropKernels", "BackpropTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

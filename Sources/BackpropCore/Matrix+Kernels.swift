@@ -3,24 +3,21 @@ import Dispatch
 
 /// The hot loops over raw row-major buffers. The matrix products are C
 /// (`CBackpropKernels`): Swift's SIMD types are scalarised without target flags,
-/// and target flags would tie the binary to one CPU, so the C kernel carries an
-/// AVX2+FMA path chosen at run time and a portable one. Nothing here allocates.
+/// and target flags would tie the binary to one CPU, so the C kernel carries
+/// AVX-512 and AVX2+FMA paths chosen at run time and a portable one. Nothing here
+/// allocates.
 enum Kernels {
     /// `c = a · b`, or `c += a · b` when `accumulate`; `a` is m×k, `b` is k×n, `c` is m×n.
-    /// The C kernel uses AVX2+FMA where the CPU has it (checked at run time).
     ///
-    /// With `threads` > 1 a large product's rows are split across threads. Each
-    /// element is still summed whole, in the same order, by one thread, so the
-    /// result is the same to the bit for any number of threads.
+    /// With `threads` > 1 a large product's columns (or, when it is narrow, its rows)
+    /// are split across threads. Each element is still summed whole, in the same
+    /// order, by one thread, so the result is the same to the bit for any number of
+    /// threads.
     static func multiply(
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
         m: Int, k: Int, n: Int, accumulate: Bool = false, threads: Int = 1
     ) {
-        // The parts write disjoint rows of c and only read a and b.
-        nonisolated(unsafe) let (a, b, c) = (a, b, c)
-        split(rows: m, work: m * k * n, threads: threads) { first, count in
-            bp_gemm(a + first * k, b, c + first * n, count, k, n, accumulate ? 1 : 0)
-        }
+        product(a, row: k, column: 1, b, into: c, m: m, k: k, n: n, accumulate: accumulate, threads: threads)
     }
 
     /// `c = aᵀ · b`; `a` is k×m, `b` is k×n, `c` is m×n. Threads as in `multiply`.
@@ -28,30 +25,37 @@ enum Kernels {
         _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, into c: UnsafeMutablePointer<Double>,
         m: Int, k: Int, n: Int, threads: Int = 1
     ) {
-        nonisolated(unsafe) let (a, b, c) = (a, b, c)  // disjoint rows of c, as above
-        split(rows: m, work: m * k * n, threads: threads) { first, count in
-            bp_gemm_tn(a + first, m, b, c + first * n, count, k, n)
-        }
+        product(a, row: 1, column: m, b, into: c, m: m, k: k, n: n, accumulate: false, threads: threads)
     }
 
-    /// Runs `body(first, count)` over `rows` rows in up to `threads` parts of whole
-    /// 4-row blocks; one part when the work (multiply-adds) is too small to share.
-    @inline(__always)
-    private static func split(rows: Int, work: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
-        let parts = min(threads, rows / 4)
-        guard parts > 1, work >= 1 << 20 else {
-            body(0, rows)
+    /// `c (+)= A · b` with `A[i][p] = a[i·row + p·column]`, split into up to `threads`
+    /// parts: blocks of 16 columns (the AVX-512 kernel's width) when c is at least
+    /// 32 wide, else blocks of 8 rows; one part when the work (multiply-adds) is too
+    /// small to share.
+    private static func product(
+        _ a: UnsafePointer<Double>, row: Int, column: Int, _ b: UnsafePointer<Double>,
+        into c: UnsafeMutablePointer<Double>, m: Int, k: Int, n: Int, accumulate: Bool, threads: Int
+    ) {
+        let byColumns = n >= 32
+        let blocks = byColumns ? (n + 15) / 16 : (m + 7) / 8
+        let parts = min(threads, blocks)
+        guard parts > 1, m * k * n >= 1 << 20 else {
+            bp_gemm_strided(a, row, column, b, n, c, n, m, k, n, accumulate ? 1 : 0)
             return
         }
-        let blocks = (rows + 3) / 4
+        // The parts write disjoint parts of c and only read a and b.
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let first = blocks * part / parts * 4, end = min(blocks * (part + 1) / parts * 4, rows)
-            if end > first { body(first, end - first) }
+            let first = blocks * part / parts, end = blocks * (part + 1) / parts
+            if byColumns {
+                let j = first * 16, width = min(end * 16, n) - j
+                bp_gemm_strided(a, row, column, b + j, n, c + j, n, m, k, width, accumulate ? 1 : 0)
+            } else {
+                let i = first * 8, height = min(end * 8, m) - i
+                bp_gemm_strided(a + i * row, row, column, b, n, c + i * n, n, height, k, n, accumulate ? 1 : 0)
+            }
         }
     }
-
-    /// True when the products run on the AVX2+FMA path.
-    static var isVectorized: Bool { bp_kernels_vectorized() != 0 }
 
     /// `t = aᵀ`; `a` is m×n, `t` is n×m.
     static func transpose(
@@ -111,5 +115,5 @@ extension Matrix {
 }
 
 /// Which matrix-product kernel this build and CPU use, for benchmarks and logs:
-/// "portable", "avx2+fma" (chosen at run time) or "openblas" (the OpenBLAS trait).
-public let matrixKernelName: String = ["portable", "avx2+fma", "openblas"][Int(bp_kernels_vectorized())]
+/// "portable", "avx2+fma" or "avx-512" (chosen at run time), or "openblas" (the OpenBLAS trait).
+public let matrixKernelName: String = ["portable", "avx2+fma", "openblas", "avx-512"][Int(bp_kernels_vectorized())]

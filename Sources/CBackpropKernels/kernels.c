@@ -4,153 +4,89 @@
 
 #ifdef BP_OPENBLAS
 
-/* The OpenBLAS trait: every product is one dgemm call. */
+/* The OpenBLAS trait: every product is one dgemm call (A's strides name a plain or
+   a transposed matrix, the only two layouts BackpropCore passes). */
 #include <cblas.h>
 
-void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)k, b, (int)n,
-                accumulate ? 1.0 : 0.0, c, (int)n);
+static void gemm_blas(const double *a, long a_row, long a_col, const double *b, long ldb, double *c, long ldc,
+                      long m, long k, long n, int accumulate) {
+    const int transposed = a_col != 1;
+    cblas_dgemm(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0,
+                a, (int)(transposed ? a_col : a_row), b, (int)ldb, accumulate ? 1.0 : 0.0, c, (int)ldc);
 }
 
-void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)n, 0.0, c,
-                (int)n);
+int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
+                       long ldc, long m, long k, long n, int accumulate) {
+    (void)path;
+    gemm_blas(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+    return BP_PATH_OPENBLAS;
 }
 
-int bp_kernels_vectorized(void) { return 2; }
+int bp_kernels_vectorized(void) { return BP_PATH_OPENBLAS; }
 
 #else
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define BP_X86 1
-#include <immintrin.h>
-#endif
-
-/* Portable paths: for each output row, the inner loop runs over contiguous memory. */
-
-static void gemm_portable(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
-    if (!accumulate) memset(c, 0, sizeof(double) * (size_t)(m * n));
+/* Portable path: for each output row, the inner loop runs over contiguous memory. */
+static void gemm_portable(const double *a, long a_row, long a_col, const double *b, long ldb, double *c, long ldc,
+                          long m, long k, long n, int accumulate) {
     for (long i = 0; i < m; i++) {
-        double *ci = c + i * n;
-        const double *ai = a + i * k;
+        double *ci = c + i * ldc;
+        if (!accumulate) memset(ci, 0, sizeof(double) * (size_t)n);
         for (long p = 0; p < k; p++) {
-            const double s = ai[p];
-            const double *bp = b + p * n;
+            const double s = a[i * a_row + p * a_col];
+            const double *bp = b + p * ldb;
             for (long j = 0; j < n; j++) ci[j] += s * bp[j];
         }
     }
 }
 
-static void gemm_tn_portable(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
-    memset(c, 0, sizeof(double) * (size_t)(m * n));
-    for (long p = 0; p < k; p++) {
-        const double *ap = a + p * lda;
-        const double *bp = b + p * n;
-        for (long i = 0; i < m; i++) {
-            const double s = ap[i];
-            double *ci = c + i * n;
-            for (long j = 0; j < n; j++) ci[j] += s * bp[j];
-        }
-    }
-}
-
-#ifdef BP_X86
-
-/* AVX2+FMA paths: 4 rows × 8 columns of c live in eight registers while the
-   k-loop streams a column strip of b; a's values are broadcast. Edges fall back
-   to the same sum order, one element at a time. */
-
-#define BP_AVX2 __attribute__((target("avx2,fma")))
-
-BP_AVX2 static void block_4x8(const double *a, long a_row, long a_col, const double *b, long n,
-                              double *c, long k, int accumulate) {
-    __m256d c00, c01, c10, c11, c20, c21, c30, c31;
-    if (accumulate) {
-        c00 = _mm256_loadu_pd(c); c01 = _mm256_loadu_pd(c + 4);
-        c10 = _mm256_loadu_pd(c + n); c11 = _mm256_loadu_pd(c + n + 4);
-        c20 = _mm256_loadu_pd(c + 2 * n); c21 = _mm256_loadu_pd(c + 2 * n + 4);
-        c30 = _mm256_loadu_pd(c + 3 * n); c31 = _mm256_loadu_pd(c + 3 * n + 4);
-    } else {
-        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_pd();
-    }
-    for (long p = 0; p < k; p++) {
-        const double *bp = b + p * n;
-        const __m256d b0 = _mm256_loadu_pd(bp), b1 = _mm256_loadu_pd(bp + 4);
-        const double *ap = a + p * a_col;
-        __m256d s = _mm256_broadcast_sd(ap);
-        c00 = _mm256_fmadd_pd(s, b0, c00); c01 = _mm256_fmadd_pd(s, b1, c01);
-        s = _mm256_broadcast_sd(ap + a_row);
-        c10 = _mm256_fmadd_pd(s, b0, c10); c11 = _mm256_fmadd_pd(s, b1, c11);
-        s = _mm256_broadcast_sd(ap + 2 * a_row);
-        c20 = _mm256_fmadd_pd(s, b0, c20); c21 = _mm256_fmadd_pd(s, b1, c21);
-        s = _mm256_broadcast_sd(ap + 3 * a_row);
-        c30 = _mm256_fmadd_pd(s, b0, c30); c31 = _mm256_fmadd_pd(s, b1, c31);
-    }
-    _mm256_storeu_pd(c, c00); _mm256_storeu_pd(c + 4, c01);
-    _mm256_storeu_pd(c + n, c10); _mm256_storeu_pd(c + n + 4, c11);
-    _mm256_storeu_pd(c + 2 * n, c20); _mm256_storeu_pd(c + 2 * n + 4, c21);
-    _mm256_storeu_pd(c + 3 * n, c30); _mm256_storeu_pd(c + 3 * n + 4, c31);
-}
-
-/* One element: the same k-order sum, fused like the vector lanes. */
-BP_AVX2 static double dot_strided(const double *a, long a_col, const double *b, long n, long k, double start) {
-    double sum = start;
-    for (long p = 0; p < k; p++) sum = __builtin_fma(a[p * a_col], b[p * n], sum);
-    return sum;
-}
-
-/* c (m×n) = or += A·b where A[i][p] = a[i*a_row + p*a_col]. */
-BP_AVX2 static void gemm_avx2_general(const double *a, long a_row, long a_col, const double *b, double *c,
-                                      long m, long k, long n, int accumulate) {
-    const long n8 = n - n % 8, m4 = m - m % 4;
-    for (long j = 0; j < n8; j += 8) {
-        for (long i = 0; i < m4; i += 4) block_4x8(a + i * a_row, a_row, a_col, b + j, n, c + i * n + j, k, accumulate);
-    }
-    for (long i = 0; i < m; i++) {
-        const long j0 = i < m4 ? n8 : 0;
-        for (long j = j0; j < n; j++) {
-            c[i * n + j] = dot_strided(a + i * a_row, a_col, b + j, n, k, accumulate ? c[i * n + j] : 0.0);
-        }
-    }
-}
+#include "kernels_x86.h"
 
 /* -1 until the first call asks the CPU; atomic, since any compute thread may be first. */
-static int vectorized = -1;
+static int detected = -1;
 
-static int has_avx2(void) {
-    int known = __atomic_load_n(&vectorized, __ATOMIC_RELAXED);
-    if (known < 0) {
+static int detect(void) {
+    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
+    if (path < 0) {
+        path = BP_PATH_PORTABLE;
+#ifdef BP_X86
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        __atomic_store_n(&vectorized, known, __ATOMIC_RELAXED);
-    }
-    return known;
-}
-
-void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
-    if (has_avx2()) gemm_avx2_general(a, k, 1, b, c, m, k, n, accumulate);
-    else gemm_portable(a, b, c, m, k, n, accumulate);
-}
-
-void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
-    if (has_avx2()) gemm_avx2_general(a, 1, lda, b, c, m, k, n, 0);
-    else gemm_tn_portable(a, lda, b, c, m, k, n);
-}
-
-int bp_kernels_vectorized(void) { return has_avx2(); }
-
-#else
-
-void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
-    gemm_portable(a, b, c, m, k, n, accumulate);
-}
-
-void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
-    gemm_tn_portable(a, lda, b, c, m, k, n);
-}
-
-int bp_kernels_vectorized(void) { return 0; }
-
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = BP_PATH_AVX2;
+        if (path == BP_PATH_AVX2 && __builtin_cpu_supports("avx512f")) path = BP_PATH_AVX512;
 #endif
+        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
+    }
+    return path;
+}
+
+int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
+                       long ldc, long m, long k, long n, int accumulate) {
+    const int available = detect();
+    if (path == BP_PATH_OPENBLAS || path > available) path = available;
+    if (m <= 0 || n <= 0) return path;
+    switch (path) {
+#ifdef BP_X86
+    case BP_PATH_AVX512: gemm_avx512(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate); break;
+    case BP_PATH_AVX2: gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate); break;
+#endif
+    default: path = BP_PATH_PORTABLE; gemm_portable(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+    }
+    return path;
+}
+
+int bp_kernels_vectorized(void) { return detect(); }
 
 #endif /* BP_OPENBLAS */
+
+void bp_gemm_strided(const double *a, long a_row, long a_col, const double *b, long ldb, double *c, long ldc,
+                     long m, long k, long n, int accumulate) {
+    bp_gemm_strided_on(bp_kernels_vectorized(), a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+}
+
+void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
+    bp_gemm_strided(a, k, 1, b, n, c, n, m, k, n, accumulate);
+}
+
+void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
+    bp_gemm_strided(a, 1, lda, b, n, c, n, m, k, n, 0);
+}

@@ -2,8 +2,30 @@
 #define CBACKPROP_KERNELS_H
 
 /// Matrix products for BackpropCore's hot loops, row-major doubles.
-/// Each picks, once per process, an AVX2+FMA path where the CPU has one and a
-/// portable path otherwise, so one binary runs on any x86-64 (and elsewhere).
+/// Each picks, once per process, the widest path the CPU has (AVX-512, else
+/// AVX2+FMA, else portable C), so one binary runs on any x86-64 (and elsewhere).
+
+/// The kernel paths, in the order `bp_kernels_vectorized` reports them.
+enum {
+    BP_PATH_PORTABLE = 0,
+    BP_PATH_AVX2 = 1,
+    BP_PATH_OPENBLAS = 2,
+    BP_PATH_AVX512 = 3,
+};
+
+/// c = A·b, or c += A·b when accumulate, where A[i][p] = a[i*a_row + p*a_col]
+/// (so a_row = k, a_col = 1 is a row-major m×k matrix and a_row = 1, a_col = lda
+/// its transpose), b is k×n with rows ldb apart and c is m×n with rows ldc apart.
+///
+/// On the AVX2 and AVX-512 paths every element is one chain of fused multiply-adds
+/// in k order, so both give the same bits, whatever part of c a call computes.
+void bp_gemm_strided(const double *a, long a_row, long a_col, const double *b, long ldb, double *c, long ldc,
+                     long m, long k, long n, int accumulate);
+
+/// `bp_gemm_strided` on a given path (for tests); a path the CPU lacks falls back
+/// to the next narrower one. Returns the path used.
+int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
+                       long ldc, long m, long k, long n, int accumulate);
 
 /// c = a·b (or c += a·b when accumulate); a is m×k, b is k×n, c is m×n.
 void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate);
@@ -11,7 +33,7 @@ void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n
 /// c = aᵀ·b; a is k×m with rows lda apart (lda ≥ m), b is k×n, c is m×n.
 void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n);
 
-/// 0: the portable path; 1: the AVX2+FMA path; 2: OpenBLAS (the trait).
+/// The path this process uses: BP_PATH_PORTABLE, _AVX2, _AVX512 or _OPENBLAS (the trait).
 int bp_kernels_vectorized(void);
 
 #endif
