@@ -30,6 +30,7 @@ let package = Package(
     targets: [
         .target(
             name: "CBackpropKernels",
+            exclude: ["generate_dtoa_tables.py"],
             cSettings: [.define("BP_OPENBLAS", .when(traits: ["OpenBLAS"]))],
             linkerSettings: [.linkedLibrary("openblas", .when(traits: ["OpenBLAS"]))]
         ),
@@ -38,6 +39,7 @@ let package = Package(
             name: "BackpropServer",
             dependencies: [
                 "BackpropCore",
+                "CBackpropKernels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -58,7 +60,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BackpropBenchmarks",
-            dependencies: ["BackpropCore", "BackpropServer"],
+            dependencies: ["BackpropCore", "BackpropServer", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/Swift"
         ),
         // libFuzzer target over request decoding and validation: `bash .ci/fuzz.sh`

@@ -1,6 +1,7 @@
 import BackpropCore
 import BackpropServer
 import Foundation
+import NIOCore
 
 // Backprop's benchmarks: each prints its figure as one JSON line, for
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
@@ -106,7 +107,12 @@ func json() throws {
             let value = try JSONParser.parse(body)
             rows = try value["input"]!.sampleMatrix().rows
         })
-        encode.append(seconds { bytes = JSONWriter.encode(.object([("output", inputJSON)])).count })
+        // As the server answers: into the response's byte buffer.
+        encode.append(seconds {
+            var buffer = ByteBuffer()
+            JSONWriter.encode(.object([("output", inputJSON)]), into: &buffer)
+            bytes = buffer.readableBytes
+        })
     }
     let megabytes = Double(body.count) / 1e6
     report([

@@ -3,15 +3,22 @@ import NIOCore
 
 extension Response {
     /// A JSON response from encoded bytes.
-    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    static func json(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 
     /// A JSON response from a value, compact or pretty.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, pretty: Bool) -> Response {
-        json(bytes: JSONWriter.encode(value, pretty: pretty), status: status)
+        json(buffer: .json(value, pretty: pretty), status: status)
+    }
+}
+
+extension ByteBuffer {
+    /// `value` written as JSON, compact or pretty.
+    static func json(_ value: JSONValue, pretty: Bool) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        JSONWriter.encode(value, pretty: pretty, into: &buffer)
+        return buffer
     }
 }
 

@@ -1,6 +1,7 @@
 import BackpropCore
-import BackpropServer
+@testable import BackpropServer
 import Foundation
+import NIOCore
 import Testing
 
 /// The service's own JSON reader and writer: exact numbers both ways, strict syntax.
@@ -26,6 +27,53 @@ import Testing
         // Foundation's reader agrees with what we wrote.
         let foundation = try JSONSerialization.jsonObject(with: Data(written)) as? [NSNumber]
         #expect(foundation?.count == values.count)
+    }
+
+    /// The writer's own formatter (Schubfach, in C) prints what Swift's `description`
+    /// prints, digit for digit: shortest, closest, same notation switches.
+    @Test func numbersAreWrittenAsDescriptionWritesThem() throws {
+        var generator = SeededGenerator(seed: 13)
+        var values: [Double] = [
+            0.1, 1e-5, 0.0001, 0.00010000000000000002, 9.999999999999999e-05, 5e-324, 2.2250738585072014e-308,
+            1.7976931348623157e308, 9007199254740992, 9007199254740994, 9.5e15, 1e15, 1e16, 123456789012345.67,
+        ]
+        for _ in 0..<30_000 {
+            values.append(Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF))  // any finite double
+            values.append(generator.nextUnit())
+            values.append(Double(generator.nextIndex(below: 1_000_000)) / 1000 * pow(10, Double(generator.nextIndex(below: 40)) - 20))
+        }
+        values += values.map { -$0 }
+        var differing: [(Double, String)] = []
+        for value in values where value != 0 {  // zeros: integersAndSpecialLiterals
+            let text = String(decoding: JSONWriter.encode(.number(value)), as: UTF8.self)
+            let expected =
+                value == value.rounded(.towardZero) && abs(value) < 1e15
+                ? String(Int64(value)) : value.description
+            if text != expected { differing.append((value, text)) }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
+
+    /// `encode` writes into memory sized by `sizeBound`; the bound must hold for the
+    /// widest text of every kind of value (else the writer spills and copies).
+    @Test(arguments: [false, true]) func sizeBoundHoldsForTheWidestValues(pretty: Bool) {
+        let widest = -1.2345678901234567e-308
+        let control = String(repeating: "\u{01}", count: 50)
+        let values: [JSONValue] = [
+            .null, .bool(false), .number(widest), .unsigned(.max), .string(control), .numbers([]),
+            .numbers(Array(repeating: widest, count: 1000)),
+            .array([.array([.object([(control, .numbers([widest, 1e15, -0.0]))])]), .array([]), .object([])]),
+            .object([("a", .array(Array(repeating: .object([("\u{1F}\"\\", .number(widest))]), count: 40)))]),
+        ]
+        for value in values {
+            let array = JSONWriter.encode(value, pretty: pretty)
+            var buffer = ByteBuffer()
+            JSONWriter.encode(value, pretty: pretty, into: &buffer)
+            #expect(Array(buffer.readableBytesView) == array)
+            // The bound leaves the formatter's 32 bytes of scratch.
+            #expect(array.count + 32 <= JSONWriter.sizeBound(value, pretty: pretty), "\(value)")
+        }
+        #expect(String(decoding: JSONWriter.encode(.numbers([widest])), as: UTF8.self).utf8.count == 26)
     }
 
     @Test func longLiteralsMatchStrtod() throws {

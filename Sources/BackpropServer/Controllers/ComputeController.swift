@@ -50,7 +50,7 @@ struct ComputeController {
             watch = (handler.watch, handler.watch.onDisconnect { cancellation.cancel() })
         }
         defer { if let watch { watch.0.remove(watch.token) } }
-        let bytes = try await pool.run(cancellation: cancellation) { cancellation in
+        let encoded = try await pool.run(cancellation: cancellation) { cancellation in
             let json: JSONValue
             do {
                 json = try JSONParser.parse(buffer.readableBytesView)
@@ -64,8 +64,8 @@ struct ComputeController {
                     .unprocessableContent, title: "Result is not finite",
                     detail: "the result holds a number beyond the range of a double")
             }
-            return JSONWriter.encode(answer, pretty: pretty)
+            return ByteBuffer.json(answer, pretty: pretty)
         }
-        return .json(bytes: bytes)
+        return .json(buffer: encoded)
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checks and benchmarks bp_format_double (Sources/CBackpropKernels/dtoa.c) against
+# Swift's Double.description. Builds with clang + swiftc into a scratch directory
+# (not the package's .build) and runs both; under a minute on two cores.
+#
+#   bash Benchmarks/dtoa/run.sh                # check (~37 M values) and benchmark
+#   DTOA_CHECK=0 bash Benchmarks/dtoa/run.sh   # benchmark only
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$here/../../Sources/CBackpropKernels
+out=${DTOA_BUILD_DIR:-${TMPDIR:-/tmp}/bp-dtoa}
+mkdir -p "$out"
+
+clang -O2 -std=c11 -Wall -Wextra -I"$src/include" -c "$src/dtoa.c" -o "$out/dtoa.o"
+header=$src/include/CBackpropKernels.h
+if [[ ${DTOA_CHECK:-1} == 1 ]]; then
+    swiftc -O -import-objc-header "$header" "$here/check.swift" "$out/dtoa.o" -o "$out/check"
+    time "$out/check"
+fi
+swiftc -O -import-objc-header "$header" "$here/bench.swift" "$out/dtoa.o" -o "$out/bench"
+"$out/bench"
