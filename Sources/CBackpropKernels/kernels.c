@@ -66,7 +66,14 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
     if (m <= 0 || n <= 0) return path;
     switch (path) {
 #ifdef BP_X86
-    case BP_PATH_AVX512: gemm_avx512(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate); break;
+    case BP_PATH_AVX512:
+        /* A tiny product (the seed's 3-2-1 network) costs less without the panel
+           copy; the AVX2 path gives the same bits. */
+        if (m * k * n >= 4096) {
+            gemm_avx512(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+            break;
+        }
+        /* fallthrough */
     case BP_PATH_AVX2: gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate); break;
 #endif
     default: path = BP_PATH_PORTABLE; gemm_portable(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
