@@ -1,6 +1,8 @@
 // Checks bp_format_double (Sources/CBackpropKernels/dtoa.c) against Swift's own
 // Double.description, byte for byte, and that every output parses back to the same
-// bits. Built and run by Benchmarks/dtoa/run.sh.
+// bits; and bp_format_json_number / bp_format_json_numbers against the same text
+// without the ".0" of integral values below 10^15. Built and run by
+// Benchmarks/dtoa/run.sh.
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +26,69 @@ let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: 64)
 var checked = 0
 var mismatches = 0
 var roundTripFailures = 0
+var jsonMismatches = 0
+
+// Values are also gathered into arrays of arrayLength for bp_format_json_numbers,
+// checked against their JSON texts joined with "," (", " every other array).
+let arrayLength = 997
+var arrayValues: [Double] = []
+var arrayTexts: [String] = []
+var arraysChecked = 0
+let arrayBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: arrayLength * 26 + 32 + 64)
+
+func checkArray() {
+    let spaced = arraysChecked % 2 == 1
+    let expected = arrayTexts.joined(separator: spaced ? ", " : ",")
+    let room = arrayValues.count * 26 + 32
+    arrayBuffer.initialize(repeating: 0x7F, count: room + 64)
+    let count = arrayValues.withUnsafeBufferPointer {
+        Int(bp_format_json_numbers($0.baseAddress, $0.count, spaced ? 1 : 0, arrayBuffer))
+    }
+    var same = count == expected.utf8.count
+    if same {
+        var i = 0
+        for byte in expected.utf8 {
+            if UInt8(bitPattern: arrayBuffer[i]) != byte { same = false; break }
+            i += 1
+        }
+    }
+    for i in room..<(room + 64) where arrayBuffer[i] != 0x7F { same = false }
+    if !same {
+        jsonMismatches += 1
+        if jsonMismatches <= 20 { print("JSON ARRAY MISMATCH in array \(arraysChecked)") }
+    }
+    arraysChecked += 1
+    arrayValues.removeAll(keepingCapacity: true)
+    arrayTexts.removeAll(keepingCapacity: true)
+}
+
+/// bp_format_json_number's text for value, whose description is `description`.
+func checkJSON(_ value: Double, _ description: String) {
+    let expected = abs(value) < 1e15 && description.hasSuffix(".0")
+        ? String(description.dropLast(2)) : description
+    buffer.initialize(repeating: 0x7F, count: 64)
+    let count = Int(bp_format_json_number(value, buffer))
+    let mine = UnsafeRawBufferPointer(start: buffer, count: count)
+    var same = count == expected.utf8.count && count <= 24
+    if same {
+        var i = 0
+        for byte in expected.utf8 {
+            if mine[i] != byte { same = false; break }
+            i += 1
+        }
+    }
+    for i in 32..<64 where buffer[i] != 0x7F { same = false }
+    if !same {
+        jsonMismatches += 1
+        if jsonMismatches <= 20 {
+            print("JSON MISMATCH bits=0x\(String(value.bitPattern, radix: 16)) expected=\(expected) "
+                  + "mine=\(String(decoding: mine, as: UTF8.self))")
+        }
+    }
+    arrayValues.append(value)
+    arrayTexts.append(expected)
+    if arrayValues.count == arrayLength { checkArray() }
+}
 
 @inline(never)
 func check(_ value: Double) {
@@ -56,6 +121,7 @@ func check(_ value: Double) {
             print("ROUND-TRIP FAILURE bits=0x\(String(value.bitPattern, radix: 16)) mine=\(text)")
         }
     }
+    checkJSON(value, expected)
 }
 
 /// The value, its negation and `steps` neighbours on each side.
@@ -151,5 +217,7 @@ for _ in 0..<500_000 {
 }
 report("ties", since: start); start = checked
 
+if !arrayValues.isEmpty { checkArray() }
 print("checked \(checked) values: \(mismatches) mismatches with Double.description, \(roundTripFailures) round-trip failures")
-if mismatches != 0 || roundTripFailures != 0 { exit(1) }
+print("JSON: \(checked) values and \(arraysChecked) arrays of up to \(arrayLength): \(jsonMismatches) mismatches")
+if mismatches != 0 || roundTripFailures != 0 || jsonMismatches != 0 { exit(1) }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks and benchmarks bp_format_double (Sources/CBackpropKernels/dtoa.c) against
-# Swift's Double.description. Builds with clang + swiftc into a scratch directory
-# (not the package's .build) and runs both; under a minute on two cores.
+# Swift's Double.description, and benchmarks bp_format_json_numbers (bench_json.c).
+# Builds with clang + swiftc into a scratch directory (not the package's .build) and
+# runs them; under a minute on two cores.
 #
 #   bash Benchmarks/dtoa/run.sh                # check (~37 M values) and benchmark
 #   DTOA_CHECK=0 bash Benchmarks/dtoa/run.sh   # benchmark only
@@ -19,3 +20,5 @@ if [[ ${DTOA_CHECK:-1} == 1 ]]; then
 fi
 swiftc -O -import-objc-header "$header" "$here/bench.swift" "$out/dtoa.o" -o "$out/bench"
 "$out/bench"
+clang -O2 -std=c11 -Wall -Wextra -I"$src/include" "$here/bench_json.c" "$out/dtoa.o" -lm -o "$out/bench_json"
+"$out/bench_json"
