@@ -6,18 +6,21 @@
 #
 #   bash Benchmarks/dtoa/run.sh                # check (~37 M values) and benchmark
 #   DTOA_CHECK=0 bash Benchmarks/dtoa/run.sh   # benchmark only
+#   DTOA_BENCH=0 bash Benchmarks/dtoa/run.sh   # check only (CI)
+#   DTOA_SCALAR=1 ...                          # the portable path other CPUs take (no SSE2 digits)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$here/../../Sources/CBackpropKernels
 out=${DTOA_BUILD_DIR:-${TMPDIR:-/tmp}/bp-dtoa}
 mkdir -p "$out"
 
-clang -O2 -std=c11 -Wall -Wextra -I"$src/include" -c "$src/dtoa.c" -o "$out/dtoa.o"
+clang -O2 -std=c11 -Wall -Wextra -Werror ${DTOA_SCALAR:+-U__SSE2__} -I"$src/include" -c "$src/dtoa.c" -o "$out/dtoa.o"
 header=$src/include/CBackpropKernels.h
 if [[ ${DTOA_CHECK:-1} == 1 ]]; then
     swiftc -O -import-objc-header "$header" "$here/check.swift" "$out/dtoa.o" -o "$out/check"
     time "$out/check"
 fi
+[[ ${DTOA_BENCH:-1} == 1 ]] || exit 0
 swiftc -O -import-objc-header "$header" "$here/bench.swift" "$out/dtoa.o" -o "$out/bench"
 "$out/bench"
 clang -O2 -std=c11 -Wall -Wextra -I"$src/include" "$here/bench_json.c" "$out/dtoa.o" -lm -o "$out/bench_json"
