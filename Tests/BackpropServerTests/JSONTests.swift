@@ -127,5 +127,16 @@ import Testing
         let value = try JSONParser.parse(Array("{\(keys)}".utf8))
         #expect(value["k99999"] == .unsigned(99_999))
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array("{\"a\": 1, \"b\": 2, \"a\": 3}".utf8)) }
+        // Small objects compare keys one by one, larger ones (past 16 keys) use a set:
+        // a repeat of the first key is found on either side of that switch.
+        for count in [15, 16, 17, 40] {
+            let fields = (0..<count).map { "\"k\($0)\": 0" } + ["\"k0\": 1"]
+            #expect(throws: JSONSyntaxError.self, "\(count) keys") {
+                try JSONParser.parse(Array("{\(fields.joined(separator: ","))}".utf8))
+            }
+            let unique = (0..<count).map { "\"k\($0)\": 0" } + ["\"k\\u0030x\": 1"]  // an escaped key, "k0x"
+            let value = try JSONParser.parse(Array("{\(unique.joined(separator: ","))}".utf8))
+            #expect(value["k0x"] == .unsigned(1))
+        }
     }
 }

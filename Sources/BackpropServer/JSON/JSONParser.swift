@@ -15,6 +15,8 @@ public struct JSONSyntaxError: Error, Sendable, Equatable {
 /// arrays of numbers straight into `[Double]`.
 public struct JSONParser {
     public static let maximumDepth = 512
+    /// Objects with more keys than this check for duplicates with a set.
+    static let setThreshold = 16
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
@@ -139,7 +141,10 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var fields: [(key: String, value: JSONValue)] = []
-        var keys = Set<String>()  // duplicate keys are refused; a set keeps that linear
+        // Duplicate keys are refused. A request's objects have a handful of keys, for
+        // which comparing with each is cheaper than hashing into a set (and allocating
+        // it); past `setThreshold` keys a set keeps the check linear.
+        var keys: Set<String>? = nil
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -154,7 +159,14 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if !keys.insert(key).inserted {
+            let duplicate: Bool
+            if keys == nil, fields.count < Self.setThreshold {
+                duplicate = fields.contains { $0.key == key }
+            } else {
+                if keys == nil { keys = Set(fields.map(\.key)) }
+                duplicate = !keys!.insert(key).inserted
+            }
+            if duplicate {
                 throw error("duplicate key \"\(key)\" in an object")
             }
             fields.append((key, value))
@@ -179,9 +191,16 @@ public struct JSONParser {
             guard let byte = current else { throw error("unterminated string", at: start) }
             switch byte {
             case UInt8(ascii: "\""):
-                scalars.append(contentsOf: bytes[segmentStart..<index])
+                let string: String?
+                if scalars.isEmpty {
+                    // No escape: straight from the input, without a copy in between.
+                    string = String(validating: UnsafeBufferPointer(rebasing: bytes[segmentStart..<index]), as: UTF8.self)
+                } else {
+                    scalars.append(contentsOf: bytes[segmentStart..<index])
+                    string = String(validating: scalars, as: UTF8.self)
+                }
                 index += 1
-                guard let string = String(validating: scalars, as: UTF8.self) else {
+                guard let string else {
                     throw error("the string is not valid UTF-8", at: start)
                 }
                 return string

@@ -9,8 +9,13 @@ public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
         self.tokens = tokens
     }
 
-    public func appending(_ key: String) -> JSONPointer { JSONPointer(tokens + [key]) }
-    public func appending(_ index: Int) -> JSONPointer { JSONPointer(tokens + [String(index)]) }
+    // Appending in place: `tokens + [key]` would allocate the one-element array too.
+    public func appending(_ key: String) -> JSONPointer {
+        var pointer = self
+        pointer.tokens.append(key)
+        return pointer
+    }
+    public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
     public func appending(_ path: [CoreError.PathElement]) -> JSONPointer {
         JSONPointer(tokens + path.map(\.description))
     }
