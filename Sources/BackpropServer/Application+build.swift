@@ -59,18 +59,21 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         limits: .init(
             running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
             retention: .seconds(configuration.jobRetentionSeconds)))
-    let requestTimeout = Duration.seconds(configuration.requestTimeoutSeconds)
+    let readDeadlines = RequestReadDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
     let jobs = JobController(
         registry: registry, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
-        requestTimeout: requestTimeout, grace: grace)
+        readDeadlines: readDeadlines, grace: grace)
     jobs.addRoutes(to: router)
     ComputeController(
-        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, requestTimeout: requestTimeout,
+        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, readDeadlines: readDeadlines,
         jobs: jobs)
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
-    OperationsController(registry: metrics, jobs: registry, specification: OperationsController.bundledSpecification())
-        .addRoutes(to: router)
+    OperationsController(
+        registry: metrics, jobs: registry, pools: [pool, registry.pool],
+        specification: OperationsController.bundledSpecification()
+    )
+    .addRoutes(to: router)
     return Application(
         router: router,
         server: .http1(
@@ -79,9 +82,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
-        // Shut down in reverse: the server drains, then jobs end, then the pool stops.
+        // Shut down in reverse: the server drains, then jobs end, then the pools stop,
+        // and last the request-read timeout's sweep (which cuts off slow bodies during the drain).
         services: [
-            ComputePoolService(pool: pool), ComputePoolService(pool: registry.pool),
+            readDeadlines, ComputePoolService(pool: pool), ComputePoolService(pool: registry.pool),
             JobService(registry: registry, grace: grace),
         ],
         logger: logger)

@@ -1,8 +1,9 @@
 import BackpropCore
+import Dispatch
+import Foundation
 import Metrics
-import NIOConcurrencyHelpers
-import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// A bounded pool of threads for CPU-bound work, off the event loops and off the
 /// handlers' tasks.
@@ -11,12 +12,57 @@ import ServiceLifecycle
 /// beyond that `run` refuses at once with a 429 and `Retry-After`. Each
 /// computation gets a `CancellationFlag` that is raised when the awaiting task is
 /// cancelled, and that it checks once per batch.
+///
+/// Its own threads rather than an `NIOThreadPool`, for the per-request cost of a
+/// small computation: admitting and queueing are one critical section (not an
+/// admission lock and then the thread pool's), a thread is woken by a semaphore
+/// (a futex only when a thread is actually parked, where a condition variable's
+/// waiter must also retake the mutex on waking), and the /metrics gauges are read
+/// from the counts when /metrics is scraped (`recordGauges`) instead of being
+/// recorded on every change. A request thus takes three short critical sections:
+/// admit and queue, take, finish.
 public final class ComputePool: Sendable {
     public let threads: Int
     public let queue: Int
-    private let pool: NIOThreadPool
-    /// admitted counts the running and the waiting; once stopped, nothing is admitted.
-    private let counts = NIOLockedValueBox((admitted: 0, running: 0, stopped: false))
+
+    /// A queued computation; `true` runs it, `false` fails it (the pool stopped first).
+    /// It settles the counts (`finish`) before resuming its caller.
+    private typealias Job = @Sendable (_ run: Bool) -> Void
+
+    /// The counts and the queue, under one lock.
+    private struct State {
+        /// Admitted computations: running plus queued; at most `threads + queue`.
+        var admitted = 0
+        var running = 0
+        /// Once stopped, nothing is admitted.
+        var stopped = false
+        /// The queued computations, first in first out: a ring of `threads + queue`
+        /// slots, which admission keeps from overflowing.
+        var ring: [Job?]
+        var head = 0
+        var queued = 0
+
+        mutating func enqueue(_ job: @escaping Job) {
+            ring[(head + queued) % ring.count] = job
+            queued += 1
+        }
+
+        mutating func dequeue() -> Job? {
+            guard queued > 0 else { return nil }
+            defer {
+                ring[head] = nil
+                head = (head + 1) % ring.count
+                queued -= 1
+            }
+            return ring[head]
+        }
+    }
+
+    private let state: Mutex<State>
+    /// Signalled once per queued computation, and once per thread at shutdown.
+    private let jobsReady = DispatchSemaphore(value: 0)
+    /// Entered by each thread as it starts, left as it exits.
+    private let exited = DispatchGroup()
     private let depthGauge: Gauge
     private let runningGauge: Gauge
 
@@ -26,71 +72,128 @@ public final class ComputePool: Sendable {
         runningGauge = Gauge(label: "backprop_compute_running", dimensions: [("pool", metricsLabel)])
         self.threads = max(1, threads)
         self.queue = max(0, queue)
-        pool = NIOThreadPool(numberOfThreads: self.threads)
-        pool.start()
+        state = Mutex(State(ring: Array(repeating: nil, count: self.threads + self.queue)))
+        for index in 0..<self.threads {
+            exited.enter()
+            let name = String("\(metricsLabel)#\(index)".prefix(15))  // Linux keeps 15 bytes of a name
+            let started = DispatchSemaphore(value: 0)
+            let thread = Thread { [self] in
+                // Foundation names only the current thread, and knows which that is once `start` returned.
+                started.wait()
+                Thread.current.name = name
+                serve()
+                exited.leave()
+            }
+            thread.start()
+            started.signal()
+        }
     }
 
     /// Computations waiting for a thread.
-    public var waiting: Int { counts.withLockedValue { $0.admitted - $0.running } }
+    public var waiting: Int { state.withLock { $0.admitted - $0.running } }
+
+    /// Records the queue depth and the running count in their /metrics gauges; called
+    /// when /metrics is scraped, so the gauges are current without a per-request cost.
+    public func recordGauges() {
+        let (admitted, running) = state.withLock { ($0.admitted, $0.running) }
+        depthGauge.record(admitted - running)
+        runningGauge.record(running)
+    }
 
     /// Runs `body` on a pool thread; throws a 429 problem if the pool is full.
     public func run<T: Sendable>(
         cancellation: CancellationFlag = CancellationFlag(),
         _ body: @escaping @Sendable (CancellationFlag) throws -> T
     ) async throws -> T {
-        let (admitted, stopped) = counts.withLockedValue { counts in
-            guard !counts.stopped, counts.admitted < threads + queue else { return (false, counts.stopped) }
-            counts.admitted += 1
-            return (true, false)
-        }
-        if stopped {
-            throw Problem(
-                .serviceUnavailable, title: "Shutting down",
-                detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
-        }
-        guard admitted else {
-            throw Problem(
-                .tooManyRequests, title: "Server busy",
-                detail: "all \(threads) compute threads are busy and \(queue) requests are waiting; retry shortly",
-                headers: [.retryAfter: "1"])
-        }
-        report()
-        defer {
-            counts.withLockedValue { $0.admitted -= 1 }
-            report()
-        }
-        return try await compute(body, cancellation: cancellation)
-    }
-
-    private func compute<T: Sendable>(
-        _ body: @escaping @Sendable (CancellationFlag) throws -> T, cancellation: CancellationFlag
-    ) async throws -> T {
-        try await withTaskCancellationHandler {
-            try await pool.runIfActive { [self] in
-                counts.withLockedValue { $0.running += 1 }
-                report()
-                defer {
-                    counts.withLockedValue { $0.running -= 1 }
-                    report()
+        let result = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<T, any Error>, Never>) in
+                let job: Job = { [self] run in
+                    let result: Result<T, any Error> =
+                        if !run || cancellation.isCancelled {
+                            .failure(CancellationError())
+                        } else {
+                            Result { try body(cancellation) }
+                        }
+                    finish(ran: run)
+                    continuation.resume(returning: result)
                 }
-                if cancellation.isCancelled { throw CancellationError() }
-                return try body(cancellation)
+                if let refusal = submit(job) {
+                    continuation.resume(returning: .failure(refusal))
+                }
             }
         } onCancel: {
             cancellation.cancel()
         }
+        return try result.get()
     }
 
-    private func report() {
-        let (admitted, running) = counts.withLockedValue { ($0.admitted, $0.running) }
-        depthGauge.record(admitted - running)
-        runningGauge.record(running)
+    /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full).
+    private func submit(_ job: @escaping Job) -> Problem? {
+        let admitted = state.withLock { state -> Bool? in
+            guard !state.stopped else { return nil }
+            guard state.admitted < threads + queue else { return false }
+            state.admitted += 1
+            state.enqueue(job)
+            return true
+        }
+        switch admitted {
+        case true?:
+            jobsReady.signal()
+            return nil
+        case false?:
+            return Problem(
+                .tooManyRequests, title: "Server busy",
+                detail: "all \(threads) compute threads are busy and \(queue) requests are waiting; retry shortly",
+                headers: [.retryAfter: "1"])
+        case nil:
+            return Problem(
+                .serviceUnavailable, title: "Shutting down",
+                detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
+        }
     }
 
-    /// Stops the threads once the running work ends; later `run` calls answer 503.
+    /// A thread's life: take the next computation and run it, until the pool stops.
+    private func serve() {
+        while true {
+            jobsReady.wait()
+            let (job, stopped) = state.withLock { state in
+                let job = state.dequeue()
+                if job != nil { state.running += 1 }
+                return (job, state.stopped)
+            }
+            if let job {
+                job(true)
+            } else if stopped {
+                return
+            }
+        }
+    }
+
+    /// A computation is over: it no longer counts as running (if it ran) nor as admitted.
+    private func finish(ran: Bool) {
+        state.withLock { state in
+            if ran { state.running -= 1 }
+            state.admitted -= 1
+        }
+    }
+
+    /// Stops the threads once the running work ends; later `run` calls answer 503 and
+    /// the computations still queued fail with `CancellationError`.
     public func shutdown() async throws {
-        counts.withLockedValue { $0.stopped = true }
-        try await pool.shutdownGracefully()
+        let (queued, first) = state.withLock { state -> ([Job], Bool) in
+            let first = !state.stopped
+            state.stopped = true
+            var queued: [Job] = []
+            while let job = state.dequeue() { queued.append(job) }
+            return (queued, first)
+        }
+        for job in queued { job(false) }
+        if first {
+            for _ in 0..<threads { jobsReady.signal() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            exited.notify(queue: .global()) { continuation.resume() }
+        }
     }
 }
 

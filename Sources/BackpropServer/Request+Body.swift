@@ -2,20 +2,17 @@ import Hummingbird
 import NIOCore
 
 extension Request {
-    /// The whole body, at most `limit` bytes (413 above it), read within `timeout`.
+    /// The whole body, at most `limit` bytes (413 above it), read within `deadlines.timeout`.
     ///
     /// A body that cannot be read (a broken chunked encoding, a client that hangs up
-    /// mid-upload) is a 400, never a 500. A body still arriving after `timeout` gets
+    /// mid-upload) is a 400, never a 500. A body still arriving after the timeout gets
     /// its connection closed: a client trickling bytes must not hold a connection
-    /// forever (Hummingbird's idle timer restarts with every chunk). The deadline is
-    /// a task on the connection's event loop, cancelled (and freed) as soon as the
-    /// body is in; a sleeping Swift task would stay queued until its deadline.
-    func collectBody(upTo limit: Int, timeout: Duration, context: AppRequestContext) async throws -> ByteBuffer {
-        let channel = context.channel
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds * 1e6))) {
-            channel.close(promise: nil)
-        }
-        defer { deadline.cancel() }
+    /// forever (Hummingbird's idle timer restarts with every chunk). The read is
+    /// registered with `deadlines`, whose periodic sweep closes it when overdue; see
+    /// `RequestReadDeadlines` for why that is not a timer per request.
+    func collectBody(upTo limit: Int, deadlines: RequestReadDeadlines, context: AppRequestContext) async throws -> ByteBuffer {
+        let token = deadlines.begin(context.channel)
+        defer { deadlines.end(token) }
         do {
             return try await body.collect(upTo: limit)
         } catch let error as NIOTooManyBytesError {

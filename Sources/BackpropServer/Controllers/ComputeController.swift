@@ -11,7 +11,8 @@ struct ComputeController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
-    let requestTimeout: Duration
+    /// The request-read timeout, shared by every route that reads a body.
+    let readDeadlines: RequestReadDeadlines
     /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
     let jobs: JobController
 
@@ -43,7 +44,7 @@ struct ComputeController {
         _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
-        let buffer = try await request.collectBody(upTo: maximumBodySize, timeout: requestTimeout, context: context)
+        let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
         let cancellation = CancellationFlag()
         var watch: (ConnectionWatch, token: Int)? = nil
         if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {

@@ -9,7 +9,8 @@ struct JobController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
-    let requestTimeout: Duration
+    /// The request-read timeout, shared by every route that reads a body.
+    let readDeadlines: RequestReadDeadlines
     let grace: Duration
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -53,7 +54,7 @@ struct JobController {
 
     /// Reads and checks the body on the pool, then registers the job.
     private func submit(_ request: Request, _ context: AppRequestContext) async throws -> (job: Job, queued: JSONValue) {
-        let buffer = try await request.collectBody(upTo: maximumBodySize, timeout: requestTimeout, context: context)
+        let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
         let training = try await pool.run { _ in
             let json: JSONValue
             do {

@@ -8,6 +8,8 @@ import Prometheus
 struct OperationsController {
     let registry: PrometheusCollectorRegistry
     let jobs: JobRegistry
+    /// The compute pools, whose gauges are recorded when /metrics is scraped.
+    let pools: [ComputePool]
     let specification: [UInt8]?
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -18,6 +20,7 @@ struct OperationsController {
         }
         router.get("/metrics") { _, _ in
             jobs.recordStatusCounts()
+            for pool in pools { pool.recordGauges() }
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(
