@@ -55,6 +55,8 @@ echo "backprop / peer: decode $(ratio "$(field "$swift_json" decode_mb_s)" "$(fi
 
 [[ ${BENCH_HTTP:-1} == 1 ]] || exit 0
 echo; echo "## 2 and 4. HTTP under wrk (2 threads, 32 connections, 10 s), and memory"
+wire=$("$bin/BackpropBenchmarks" wire)
+echo "one /gradient body without HTTP (on a pool thread): parse $(field "$wire" parse_ns) ns, read and compute $(field "$wire" respond_ns) ns, encode $(field "$wire" encode_ns) ns"
 port=18311; peer_port=18312
 "$bin/backprop" --port $port --log-level warning --compute-queue 256 & server=$!
 $venv/bin/uvicorn --app-dir Benchmarks/peers fastapi_gradient:app --port $peer_port --workers 1 --log-level warning & peer=$!

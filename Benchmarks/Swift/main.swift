@@ -6,7 +6,7 @@ import NIOCore
 // Backprop's benchmarks: each prints its figure as one JSON line, for
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
 //
-//   swift run -c release BackpropBenchmarks [mlp|small|json] [--repetitions N]
+//   swift run -c release BackpropBenchmarks [mlp|small|wire|json] [--repetitions N]
 
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
@@ -121,6 +121,34 @@ func json() throws {
     ])
 }
 
+/// Target 2's work on a pool thread: parse, read, compute and encode the seed's
+/// second example as POST /gradient does, without the HTTP around it.
+func wire() throws {
+    let body = Array(#"{"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}, "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5}"#.utf8)
+    let limits = Limits()
+    let calls = 200_000
+    var parse: [Double] = [], respond: [Double] = [], encode: [Double] = []
+    var sink = 0
+    for _ in 0..<repetitions {
+        var json = JSONValue.null, answer = JSONValue.null
+        parse.append(try seconds { for _ in 0..<calls { json = try JSONParser.parse(body) } })
+        respond.append(try seconds { for _ in 0..<calls { answer = try GradientWire.respond(to: json, limits: limits) } })
+        encode.append(seconds {
+            for _ in 0..<calls {
+                var buffer = ByteBuffer()
+                JSONWriter.encode(answer, into: &buffer)
+                sink &+= buffer.readableBytes
+            }
+        })
+    }
+    report([
+        "benchmark": "gradient_request", "parse_ns": median(parse) / Double(calls) * 1e9,
+        "respond_ns": median(respond) / Double(calls) * 1e9, "encode_ns": median(encode) / Double(calls) * 1e9,
+        "sink": sink,
+    ])
+}
+
 if which == "all" || which == "small" { try small() }
+if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "json" { try json() }
 if which == "all" || which == "mlp" { try mlp() }

@@ -1,10 +1,10 @@
 import BackpropCore
 
 /// POST /gradient: one backpropagation step, without changing the network.
-enum GradientWire {
+public enum GradientWire {
     static let fields: Set<String> = ["network", "input", "target", "learning_rate", "loss"]
 
-    static func respond(to body: JSONValue, limits: Limits) throws(Problem) -> JSONValue {
+    public static func respond(to body: JSONValue, limits: Limits) throws(Problem) -> JSONValue {
         let object = try Node(body).object(allowed: fields)
         let wire = try NetworkWire(object.required("network"))
         let inputNode = try object.required("input")
