@@ -60,7 +60,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "BackpropBenchmarks",
-            dependencies: ["BackpropCore", "BackpropServer", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "BackpropCore", "BackpropServer", "CBackpropKernels", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/Swift"
         ),
         // libFuzzer target over request decoding and validation: `bash .ci/fuzz.sh`

@@ -29,12 +29,14 @@ bin=$(swift build -c release --show-bin-path)
 echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "# git $(git rev-parse --short HEAD), Swift $(swift --version 2>/dev/null | head -1 | grep -o '[0-9]\.[0-9.]*' | head -1)"
 
-field() { $py -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+field() { $py -c "import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], \"n/a\"))" "$1" "$2"; }
 ratio() { $py -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 
 echo; echo "## 1. Core: small gradient, MLP epoch"
 small=$("$bin/BackpropBenchmarks" small)
 echo "backprop seed 3-2-1 gradient (reused workspace): $(field "$small" nanoseconds) ns; with allocated results: $(field "$small" allocating_nanoseconds) ns"
+kernels=$("$bin/BackpropBenchmarks" kernels)
+echo "matrix products 64×784×128, one thread, GFLOP/s forward / gradient: portable $(field "$kernels" portable_forward_gflops) / $(field "$kernels" portable_gradient_gflops), avx2 $(field "$kernels" avx2_forward_gflops) / $(field "$kernels" avx2_gradient_gflops), avx-512 $(field "$kernels" avx512_forward_gflops) / $(field "$kernels" avx512_gradient_gflops)"
 swift_mlp=$("$bin/BackpropBenchmarks" mlp --repetitions 5)
 numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --repetitions 5)
 echo "backprop ($(field "$swift_mlp" kernel)): $(field "$swift_mlp" seconds) s/epoch, $(field "$swift_mlp" gflops) GFLOP/s"

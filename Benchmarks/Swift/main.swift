@@ -1,12 +1,13 @@
 import BackpropCore
 import BackpropServer
+import CBackpropKernels
 import Foundation
 import NIOCore
 
 // Backprop's benchmarks: each prints its figure as one JSON line, for
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
 //
-//   swift run -c release BackpropBenchmarks [mlp|small|wire|json] [--repetitions N]
+//   swift run -c release BackpropBenchmarks [mlp|small|kernels|wire|json] [--repetitions N]
 
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
@@ -148,7 +149,36 @@ func wire() throws {
     ])
 }
 
+/// The matrix-product paths on the MLP's two large products (64×784·784×128 and
+/// its transposed-left gradient 784×64·64×128), one thread: GFLOP/s per path.
+func kernels() {
+    let (m, k, n) = (64, 784, 128)
+    var generator = SeededGenerator(seed: 4)
+    let x = (0..<m * k).map { _ in generator.nextUnit() - 0.5 }
+    let w = (0..<k * n).map { _ in generator.nextUnit() - 0.5 }
+    var h = [Double](repeating: 0, count: m * n), g = [Double](repeating: 0, count: k * n)
+    let calls = 300
+    var fields: [String: Any] = ["benchmark": "kernels", "shape": "\(m)x\(k)x\(n)"]
+    for (name, path) in [("portable", BP_PATH_PORTABLE), ("avx2", BP_PATH_AVX2), ("avx512", BP_PATH_AVX512)] {
+        var forward: [Double] = [], gradient: [Double] = [], used = Int32(0)
+        for _ in 0..<repetitions {
+            forward.append(seconds {
+                for _ in 0..<calls { used = bp_gemm_strided_on(Int32(path), x, k, 1, w, n, &h, n, m, k, n, 0) }
+            })
+            gradient.append(seconds {
+                for _ in 0..<calls { used = bp_gemm_strided_on(Int32(path), x, 1, k, h, n, &g, n, k, m, n, 0) }
+            })
+        }
+        guard used == path else { continue }  // this CPU lacks the path
+        let flops = 2.0 * Double(m * k * n) * Double(calls)
+        fields["\(name)_forward_gflops"] = flops / median(forward) / 1e9
+        fields["\(name)_gradient_gflops"] = flops / median(gradient) / 1e9
+    }
+    report(fields)
+}
+
 if which == "all" || which == "small" { try small() }
+if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "json" { try json() }
 if which == "all" || which == "mlp" { try mlp() }
