@@ -62,6 +62,19 @@ func checkArray() {
     arrayTexts.removeAll(keepingCapacity: true)
 }
 
+/// Whether `buffer` starts with the `count` bytes of `expected` (at most 24), and the
+/// formatter touched nothing past the documented 32 bytes (all 0x7F before the call).
+func bufferHolds(_ expected: String, count: Int) -> Bool {
+    guard count == expected.utf8.count, count <= 24 else { return false }
+    var i = 0
+    for byte in expected.utf8 {
+        if UInt8(bitPattern: buffer[i]) != byte { return false }
+        i += 1
+    }
+    for i in 32..<64 where buffer[i] != 0x7F { return false }
+    return true
+}
+
 /// bp_format_json_number's text for value, whose description is `description`.
 func checkJSON(_ value: Double, _ description: String) {
     let expected = abs(value) < 1e15 && description.hasSuffix(".0")
@@ -69,16 +82,7 @@ func checkJSON(_ value: Double, _ description: String) {
     buffer.initialize(repeating: 0x7F, count: 64)
     let count = Int(bp_format_json_number(value, buffer))
     let mine = UnsafeRawBufferPointer(start: buffer, count: count)
-    var same = count == expected.utf8.count && count <= 24
-    if same {
-        var i = 0
-        for byte in expected.utf8 {
-            if mine[i] != byte { same = false; break }
-            i += 1
-        }
-    }
-    for i in 32..<64 where buffer[i] != 0x7F { same = false }
-    if !same {
+    if !bufferHolds(expected, count: count) {
         jsonMismatches += 1
         if jsonMismatches <= 20 {
             print("JSON MISMATCH bits=0x\(String(value.bitPattern, radix: 16)) expected=\(expected) "
@@ -98,16 +102,7 @@ func check(_ value: Double) {
     let mine = UnsafeRawBufferPointer(start: buffer, count: count)
     let expected = value.description
     checked += 1
-    var same = count == expected.utf8.count && count <= 24
-    if same {
-        var i = 0
-        for byte in expected.utf8 {
-            if mine[i] != byte { same = false; break }
-            i += 1
-        }
-    }
-    // Nothing past the documented 32 bytes may be touched.
-    for i in 32..<64 where buffer[i] != 0x7F { same = false }
+    let same = bufferHolds(expected, count: count)
     let text = String(decoding: mine, as: UTF8.self)
     if !same {
         mismatches += 1
