@@ -17,7 +17,7 @@
 #   BROWSER_TESTS         run only the tests whose name contains this
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source .ci/lib.sh  # free_port, stop_server
+source .ci/lib.sh  # free_port, stop_server, wait_for_health
 
 readonly VENV=${BROWSER_VENV:-.build-browser-venv}
 readonly ARTIFACTS=${BROWSER_ARTIFACTS:-.ci/artifacts}
@@ -68,24 +68,10 @@ log "start $BIN on $BASE"
 "$BIN" --host 127.0.0.1 --port "$PORT" --log-level warning --shutdown-grace 1 >"$SERVER_LOG" 2>&1 &
 server_pid=$!
 
-"$PY" - "$BASE" "$server_pid" <<'EOF'
-import os, sys, time, urllib.request
-base, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 60
-while True:
-    try:
-        with urllib.request.urlopen(base + "/health", timeout=2) as response:
-            if response.status == 200:
-                break
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("browser: the server exited before answering /health")
-    if time.monotonic() > deadline:
-        sys.exit("browser: the server did not answer /health within 60 s")
-    time.sleep(0.2)
+wait_for_health "$BASE" browser
+"$PY" - "$BASE" <<'EOF'
+import sys, urllib.request
+base = sys.argv[1]
 with urllib.request.urlopen(base + "/", timeout=10) as response:
     if b"/playground/app.js" not in response.read():
         sys.exit("browser: GET / does not serve the playground (stale resource bundle?)")

@@ -35,7 +35,7 @@
 #   CONTRACT_TRAIN_BUDGET  the server's --train-budget     (10000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source .ci/lib.sh  # free_port, stop_server
+source .ci/lib.sh  # free_port, stop_server, wait_for_health
 
 readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
 readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
@@ -98,24 +98,10 @@ env -u BACKPROP_API_KEY "$BIN" --host 127.0.0.1 --port "$PORT" --log-level warni
 server_pid=$!
 
 # Waits for GET /health (up to 60 s), then checks the served spec is this one.
-"$PY" - "$BASE" "$SPEC" "$server_pid" <<'EOF'
-import os, sys, time, urllib.request
-base, spec, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
-deadline = time.monotonic() + 60
-while True:
-    try:
-        with urllib.request.urlopen(base + "/health", timeout=2) as response:
-            if response.status == 200:
-                break
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("contract: the server exited before answering /health")
-    if time.monotonic() > deadline:
-        sys.exit("contract: the server did not answer /health within 60 s")
-    time.sleep(0.2)
+wait_for_health "$BASE" contract
+"$PY" - "$BASE" "$SPEC" <<'EOF'
+import sys, urllib.request
+base, spec = sys.argv[1], sys.argv[2]
 with urllib.request.urlopen(base + "/openapi.yaml", timeout=10) as response:
     served = response.read()
 with open(spec, "rb") as file:

@@ -19,3 +19,27 @@ stop_server() {
     fi
     server_pid=
 }
+
+# Waits up to 60 s for GET $1/health to answer 200 from the server in $server_pid;
+# fails, naming $2 (the calling script), if the server exits first or never answers.
+wait_for_health() {
+    "${PY:-python3}" - "$1" "$server_pid" "$2" <<'PYTHON'
+import os, sys, time, urllib.request
+base, pid, who = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+deadline = time.monotonic() + 60
+while True:
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=2) as response:
+            if response.status == 200:
+                break
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(f"{who}: the server exited before answering /health")
+    if time.monotonic() > deadline:
+        sys.exit(f"{who}: the server did not answer /health within 60 s")
+    time.sleep(0.2)
+PYTHON
+}
