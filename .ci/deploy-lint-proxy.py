@@ -6,8 +6,11 @@ script serves those three ports itself (stub replicas, standard library only), s
 requests through nginx, and checks:
 
   - event streams (GET /train/jobs/{id}/events, and POST /train with
-    Accept: text/event-stream) are not buffered: the first event arrives while the
-    replica still holds the stream open; the replica sees POST /train with its query;
+    Accept: text/event-stream) are not buffered: a replica that streams to a client
+    that reads nothing is held back after a few MiB (nginx passes the data through
+    instead of reading all of it into its buffers and temp files, which it does, at
+    once, with proxy_buffering on); and the first event arrives while the replica still
+    holds the stream open; the replica sees POST /train with its query;
   - a plain POST /train is proxied as usual (buffered is fine);
   - Last-Event-ID, X-Forwarded-For, X-Forwarded-Proto and Host reach the replica, over
     HTTP/1.1 without `Connection: close` (keep-alive to the upstream);
@@ -30,12 +33,19 @@ NGINX_PORT = int(sys.argv[1])
 REPLICA_PORTS = [int(port) for port in sys.argv[2:5]]
 
 # How long a stub replica holds an event stream open between its first and its last
-# event. An unbuffered proxy delivers the first event well before this has passed.
+# event. The first event must arrive well before this has passed.
 STREAM_HOLD = 2.0
+# What a stub replica tries to write to a client that reads nothing. Buffered, nginx
+# takes all of it within a second (memory, then a temp file); unbuffered, the replica is
+# held back after what the socket buffers hold on the way (4 MiB seen here; at most
+# about 40 MiB with Linux's largest autotuned loopback buffers).
+FLOOD_BYTES = 128 << 20
+FLOOD_LIMIT = 64 << 20
 
 lock = threading.Lock()
 seen = []  # (replica index, method, path, headers, request version, body length)
 counters = {}  # path -> requests seen, across all replicas
+flooded = {}  # path -> bytes a replica wrote to a flooded stream
 
 
 def count(path):
@@ -102,10 +112,29 @@ class Replica(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def _flood(self):
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        event = b"data: " + b"x" * 65000 + b"\n\n"
+        chunk = b"%x\r\n%s\r\n" % (len(event), event)
+        try:
+            while flooded.get(self.path, 0) < FLOOD_BYTES:
+                self.wfile.write(chunk)
+                with lock:
+                    flooded[self.path] = flooded.get(self.path, 0) + len(event)
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client, and so nginx, closed the stream
+            self.close_connection = True
+
     def _handle(self):
         body_length = self._body()
         self._record(body_length)
         path = self.path.split("?")[0]
+        if "flood" in self.path:
+            return self._flood()
         if path.endswith("/events") or (path == "/train" and
                                          "text/event-stream" in self.headers.get("Accept", "")):
             return self._stream()
@@ -122,11 +151,20 @@ class Replica(http.server.BaseHTTPRequestHandler):
     do_POST = _handle
 
 
+class ReplicaServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # nginx closing or resetting a connection (a stream it gave up, a connection it
+        # dropped) is expected here; anything else is printed as usual.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 def start_replicas():
     for index, port in enumerate(REPLICA_PORTS, 1):
         handler = type("Replica%d" % index, (Replica,), {"index": index})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        server.daemon_threads = True
+        server = ReplicaServer(("127.0.0.1", port), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
@@ -162,6 +200,26 @@ def stream(method, path, headers):
     return first, received
 
 
+def flood(method, path, headers):
+    """Opens a stream and reads nothing for a second; returns the bytes the replica wrote."""
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: backprop.test", "Connection: close"]
+    lines += ["%s: %s" % item for item in headers.items()]
+    if method == "POST":
+        lines += ["Content-Type: application/json", "Content-Length: 2"]
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    sock.settimeout(30)
+    try:
+        sock.connect(("127.0.0.1", NGINX_PORT))
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + (b"{}" if method == "POST" else b""))
+        sock.recv(1024)  # the status line: the replica is streaming
+        time.sleep(1.0)
+        with lock:
+            return flooded.get(path, 0)
+    finally:
+        sock.close()
+
+
 def requests_to(path):
     with lock:
         return [entry for entry in seen if entry[2].split("?")[0] == path]
@@ -193,9 +251,16 @@ def main():
     start_replicas()
     wait_for_nginx()
 
+    written = flood("GET", "/train/jobs/flood/events", {"Accept": "text/event-stream"})
+    case("GET events: not buffered (the replica is held back by a client that reads nothing)",
+         written < FLOOD_LIMIT, "the replica wrote %d MiB, nginx buffered it" % (written >> 20))
+    written = flood("POST", "/train?flood", {"Accept": "text/event-stream"})
+    case("POST /train with Accept: text/event-stream: not buffered (likewise)",
+         written < FLOOD_LIMIT, "the replica wrote %d MiB, nginx buffered it" % (written >> 20))
+
     first, reply = stream("GET", "/train/jobs/job-1/events",
                           {"Accept": "text/event-stream", "Last-Event-ID": "41"})
-    case("GET events: first event arrives before the stream ends (unbuffered)",
+    case("GET events: first event arrives while the stream is open",
          first is not None and first < STREAM_HOLD / 2,
          "first event after %s s, stream held %s s" % (first, STREAM_HOLD))
     case("GET events: whole stream delivered", b"event: last" in reply, reply[-200:].decode(errors="replace"))
@@ -204,7 +269,7 @@ def main():
          b"xff=127.0.0.1 " in reply and b"proto=http " in reply, reply[:600].decode(errors="replace"))
 
     first, reply = stream("POST", "/train?pretty=true", {"Accept": "text/event-stream"})
-    case("POST /train with Accept: text/event-stream: first event arrives before the stream ends (unbuffered)",
+    case("POST /train with Accept: text/event-stream: first event arrives while the stream is open",
          first is not None and first < STREAM_HOLD / 2,
          "first event after %s s, stream held %s s" % (first, STREAM_HOLD))
     case("POST /train streaming: the replica sees /train with its query",
