@@ -21,8 +21,8 @@
 #      streams unbuffered, headers passed, GETs retried and POSTs not, body size limit.
 #
 # Prints `N passed, M failed` last; exits non-zero if any check failed. Run from
-# anywhere, as root on Debian (for apt-get and for nginx's workers). About a minute on
-# a clean clone, most of it the pip install. Knobs (environment):
+# anywhere, as root on Debian (for apt-get and for nginx's workers). About 10 s with its
+# venv in place; 30-40 s on a clean clone, most of it the pip install. Knobs (environment):
 #   DEPLOY_LINT_VENV         the venv folder                   (.build-deploy-lint-venv)
 #   DEPLOY_LINT_K8S_VERSION  Kubernetes version to validate    (1.33.0)
 set -euo pipefail
