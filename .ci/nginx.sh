@@ -71,6 +71,7 @@ http {
 
     upstream backprop {
 $servers        keepalive 32;
+        keepalive_timeout 20s;
     }
     server {
         listen 127.0.0.1:$port;
