@@ -13,6 +13,15 @@ struct HistorySampler {
         history = History(validationLoss: hasValidation ? [] : nil)
     }
 
+    /// A sampler that goes on after `history`, as recorded at the end of an epoch.
+    /// Points are appended in order and `finish` runs only after the last epoch, so
+    /// at an epoch's end the next point is always the count recorded plus one.
+    init(epochs: Int, resuming history: History) {
+        self.epochs = epochs
+        self.history = history
+        nextPoint = history.epoch.count + 1
+    }
+
     /// The epoch of point k: round(k·E/1000), halves rounded up.
     private func epoch(ofPoint k: Int) -> Int {
         epochs <= 1000 ? k : (2 * k * epochs + 1000) / 2000

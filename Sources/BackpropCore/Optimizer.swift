@@ -36,9 +36,12 @@ public enum Optimizer: Sendable, Equatable {
 final class OptimizerState {
     let optimizer: Optimizer
     let learningRate: Double
-    private let first: Parameters
-    private let second: Parameters?
-    private var step = 0
+    /// SGD's momentum buffer v, or Adam's first moment m.
+    let first: Parameters
+    /// Adam's second moment v; nil for SGD.
+    let second: Parameters?
+    /// Updates applied so far (Adam's t).
+    var step = 0
 
     init(_ optimizer: Optimizer, learningRate: Double, parameters: Parameters) {
         self.optimizer = optimizer

@@ -21,6 +21,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (next(), next(), next(), next())
     }
 
+    /// The generator whose state `words` returned: it goes on with the same stream.
+    init(words: SIMD4<UInt64>) {
+        state = (words[0], words[1], words[2], words[3])
+    }
+
+    /// The four words of xoshiro256**'s state: the whole generator.
+    var words: SIMD4<UInt64> { SIMD4(state.0, state.1, state.2, state.3) }
+
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

@@ -14,15 +14,24 @@ public struct Trainer: Sendable {
     /// Trains a copy of `network` and returns it with its losses.
     ///
     /// - Parameters:
+    ///   - checkpoint: a checkpoint of this run (same configuration, network shapes
+    ///     and data sizes, or this throws) to go on from. The result is bit for bit
+    ///     that of the run which never stopped; `network`'s parameters are replaced
+    ///     by the checkpoint's.
     ///   - cancellation: checked before every batch; once raised, the run returns
     ///     the network of the last whole epoch with `stopped == .cancelled`.
-    ///   - progress: called after every epoch.
+    ///   - checkpoints: asked after every completed epoch whether to take a
+    ///     checkpoint, and given it.
+    ///   - progress: called after every epoch (after a checkpoint's epoch, when resuming).
     public func train(
         _ network: Network, on data: Dataset, validation: Dataset? = nil,
-        cancellation: CancellationFlag? = nil, progress: (EpochProgress) -> Void = { _ in }
+        resumingFrom checkpoint: TrainingCheckpoint? = nil,
+        cancellation: CancellationFlag? = nil, checkpoints: CheckpointHooks? = nil,
+        progress: (EpochProgress) -> Void = { _ in }
     ) throws(CoreError) -> TrainingResult {
         let config = configuration
         try check(network, data: data, validation: validation)
+        try checkpoint?.check(against: network, data: data, validation: validation, configuration: config)
         let samples = data.inputs.rows
         let batch = min(config.batchSize ?? samples, samples)
         let parameters = Parameters(network)
@@ -32,38 +41,36 @@ public struct Trainer: Sendable {
             config.optimizer, learningRate: config.learningRate, parameters: parameters)
         let batchInputs = Buffer(count: batch * network.inputs)
         let batchTargets = Buffer(count: batch * network.outputs)
-        var order = Array(0..<samples)
-        var generator = SeededGenerator(seed: config.seed)
 
         func meanLoss(_ set: Dataset) -> Double {
             engine.meanLoss(parameters, on: set, loss: config.loss)
         }
-        var current = (loss: meanLoss(data), validation: validation.map(meanLoss))
-        guard current.loss.isFinite, current.validation?.isFinite ?? true else {
-            throw CoreError(.nonFinite, "the loss of the initial network is not finite", path: [.key("network")])
+        var state: TrainingState
+        if let checkpoint {
+            state = TrainingState(
+                resuming: checkpoint, configuration: config, parameters: parameters, optimizer: optimizer)
+        } else {
+            let initial = (loss: meanLoss(data), validation: validation.map(meanLoss))
+            guard initial.loss.isFinite, initial.validation?.isFinite ?? true else {
+                throw CoreError(.nonFinite, "the loss of the initial network is not finite", path: [.key("network")])
+            }
+            state = TrainingState(configuration: config, samples: samples, initial: initial, parameters: parameters)
         }
         let lastFinite = Parameters(zerosLike: parameters)
         lastFinite.copy(from: parameters)
-        var best = (epoch: 0, losses: current, parameters: nil as Parameters?)
-        if let stopping = config.earlyStopping, stopping.restoreBest {
-            best.parameters = Parameters(zerosLike: parameters)
-            best.parameters!.copy(from: parameters)
-        }
-        var sampler = HistorySampler(epochs: config.epochs, hasValidation: validation != nil)
-        var epochsRun = 0
-        var stopped = StopReason.completed
-        var epochsWithoutImprovement = 0
+        var stopped = state.stopsEarly(config) ? StopReason.earlyStopping : .completed
 
-        training: for epoch in stride(from: 1, through: config.epochs, by: 1) {
-            if config.shuffle { order.shuffle(using: &generator) }
+        training: while stopped == .completed, state.epochsRun < config.epochs {
+            let epoch = state.epochsRun + 1
+            if config.shuffle { state.order.shuffle(using: &state.generator) }
             for start in stride(from: 0, to: samples, by: batch) {
                 if cancellation?.isCancelled == true {
                     stopped = .cancelled
                     break training
                 }
                 let size = min(batch, samples - start)
-                data.inputs.gatherRows(order[start..<start + size], into: batchInputs.pointer)
-                data.targets.gatherRows(order[start..<start + size], into: batchTargets.pointer)
+                data.inputs.gatherRows(state.order[start..<start + size], into: batchInputs.pointer)
+                data.targets.gatherRows(state.order[start..<start + size], into: batchTargets.pointer)
                 engine.forward(parameters, input: batchInputs.pointer, batch: size)
                 engine.backward(
                     parameters, input: batchInputs.pointer, target: batchTargets.pointer, batch: size,
@@ -76,37 +83,33 @@ public struct Trainer: Sendable {
                 stopped = .diverged
                 break
             }
-            current = losses
-            epochsRun = epoch
+            state.current = losses
+            state.epochsRun = epoch
             lastFinite.copy(from: parameters)
-            let isPoint = sampler.record(epoch: epoch, loss: losses.loss, validationLoss: losses.validation)
+            let isPoint = state.sampler.record(epoch: epoch, loss: losses.loss, validationLoss: losses.validation)
             progress(
                 EpochProgress(
                     epoch: epoch, epochs: config.epochs, loss: losses.loss,
                     validationLoss: losses.validation, isHistoryPoint: isPoint))
-            guard let stopping = config.earlyStopping else { continue }
-            let watched = losses.validation ?? losses.loss
-            if watched < (best.losses.validation ?? best.losses.loss) - stopping.minDelta {
-                best.epoch = epoch
-                best.losses = losses
-                best.parameters?.copy(from: parameters)
-                epochsWithoutImprovement = 0
-            } else {
-                epochsWithoutImprovement += 1
-                if epochsWithoutImprovement >= stopping.patience {
-                    stopped = .earlyStopping
-                    break
-                }
+            if let stopping = config.earlyStopping {
+                state.judge(epoch: epoch, losses: losses, parameters: parameters, stopping: stopping)
+                if state.stopsEarly(config) { stopped = .earlyStopping }
+            }
+            if let checkpoints, checkpoints.shouldCheckpoint(epoch) {
+                checkpoints.save(
+                    state.checkpoint(
+                        configuration: config, parameters: parameters, optimizer: optimizer, samples: samples,
+                        validationSamples: validation?.inputs.rows))
             }
         }
-        sampler.finish(epoch: epochsRun, loss: current.loss, validationLoss: current.validation)
-        var returned = (parameters: lastFinite, losses: current)
-        if stopped == .earlyStopping, let bestParameters = best.parameters {
-            returned = (bestParameters, best.losses)
+        state.sampler.finish(epoch: state.epochsRun, loss: state.current.loss, validationLoss: state.current.validation)
+        var returned = (parameters: lastFinite, losses: state.current)
+        if stopped == .earlyStopping, let bestParameters = state.best.parameters {
+            returned = (bestParameters, state.best.losses)
         }
         return TrainingResult(
-            network: returned.parameters.network, epochsRun: epochsRun, loss: returned.losses.loss,
-            validationLoss: returned.losses.validation, history: sampler.history, stopped: stopped)
+            network: returned.parameters.network, epochsRun: state.epochsRun, loss: returned.losses.loss,
+            validationLoss: returned.losses.validation, history: state.sampler.history, stopped: stopped)
     }
 
     /// Throws, with the path of the field at fault, unless the run can start.

@@ -1,16 +1,18 @@
 import Hummingbird
 
-/// With an API key configured, every route but /health (and CORS preflights)
+/// With an API key configured, every route but the probes (/health, /health/live,
+/// /health/ready) and CORS preflights
 /// needs `Authorization: Bearer <key>`; otherwise a 401 problem.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let key: [UInt8]
+    static let probes: Set<String> = ["/health", "/health/live", "/health/ready"]
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if request.uri.path == "/health" || request.method == .options {
+        if Self.probes.contains(request.uri.path) || request.method == .options {
             return try await next(request, context)
         }
         let header = request.headers[.authorization] ?? ""

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// The Prometheus registry behind swift-metrics, bootstrapped once per process.
 let metricsRegistry: PrometheusCollectorRegistry = {
@@ -16,7 +17,7 @@ func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
     let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
     switch Array(parts) {
     case ["forward"], ["gradient"], ["train"]: return [.post]
-    case [""], ["health"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
+    case [""], ["health"], ["health", "live"], ["health", "ready"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
     case let p where p.count == 2 && p[0] == "playground": return [.get, .head]
     case ["train", "jobs"]: return [.get, .head, .post]
     case let p where p.count == 3 && p[0] == "train" && p[1] == "jobs": return [.get, .head, .delete]
@@ -45,7 +46,11 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         }
     router.add(
         middleware: CORSMiddleware(
-            allowOrigin: origin, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
+            allowOrigin: origin,
+            allowHeaders: [
+                .accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!,
+                HTTPField.Name("Idempotency-Key")!,
+            ],
             allowMethods: [.get, .post, .delete, .head, .options], maxAge: .seconds(600)))
     if let apiKey = configuration.apiKey, !apiKey.isEmpty {
         router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
@@ -55,13 +60,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         maximumParameters: configuration.maximumParameters,
         synchronousTrainingBudget: configuration.synchronousTrainingBudget)
     let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-    let registry = JobRegistry(
-        limits: .init(
-            running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
-            retention: .seconds(configuration.jobRetentionSeconds)))
+    let (store, storeServices) = makeJobStore(configuration, limits: limits, logger: logger)
     let readDeadlines = RequestReadDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
     let jobs = JobController(
-        registry: registry, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
+        store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
         readDeadlines: readDeadlines, grace: grace)
     jobs.addRoutes(to: router)
     ComputeController(
@@ -70,7 +72,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
     OperationsController(
-        registry: metrics, jobs: registry, pools: [pool, registry.pool],
+        registry: metrics, jobs: store, pools: [pool, store.pool],
         specification: OperationsController.bundledSpecification()
     )
     .addRoutes(to: router)
@@ -82,11 +84,41 @@ public func buildApplication(_ configuration: Configuration) -> some Application
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
-        // Shut down in reverse: the server drains, then jobs end, then the pools stop,
-        // and last the request-read timeout's sweep (which cuts off slow bodies during the drain).
-        services: [
-            readDeadlines, ComputePoolService(pool: pool), ComputePoolService(pool: registry.pool),
-            JobService(registry: registry, grace: grace),
+        // Shut down in reverse: the server drains, then jobs end (or are handed back),
+        // then the pools stop, then the request-read timeout's sweep (which cuts off slow
+        // bodies during the drain), and last the job store's loops and its database client.
+        services: storeServices + [
+            readDeadlines, ComputePoolService(pool: pool), ComputePoolService(pool: store.pool),
+            JobService(registry: store, grace: grace),
         ],
         logger: logger)
 }
+
+/// The job store the configuration asks for: PostgreSQL with a database URL (with
+/// its client and loops as services that start first and stop last), else memory.
+func makeJobStore(
+    _ configuration: Configuration, limits: Limits, logger: Logger
+) -> (store: any JobStore & PooledJobStore, services: [any Service]) {
+    guard let url = configuration.databaseURL else {
+        let store = MemoryJobStore(
+            limits: .init(
+                running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
+                retention: .seconds(configuration.jobRetentionSeconds)))
+        return (store, [])
+    }
+    let store = PostgresJobStore(
+        url: url,
+        settings: .init(
+            replicaID: configuration.replicaID, leaseSeconds: configuration.leaseSeconds,
+            heartbeatSeconds: configuration.heartbeatSeconds, maxAttempts: configuration.maxAttempts,
+            checkpointSeconds: configuration.checkpointSeconds, slots: configuration.computeThreads,
+            queueLimit: configuration.jobQueue, kept: configuration.jobsKept,
+            retentionSeconds: configuration.jobRetentionSeconds),
+        limits: limits, logger: logger)
+    return (store, [store.client, PostgresJobStore.Service(store: store)])
+}
+
+/// A job store with its own pool of job threads.
+protocol PooledJobStore { var pool: ComputePool { get } }
+extension MemoryJobStore: PooledJobStore {}
+extension PostgresJobStore: PooledJobStore {}

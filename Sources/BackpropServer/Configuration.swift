@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Logging
 
@@ -35,7 +36,26 @@ public struct Configuration: Sendable {
     /// Seconds a request body may take to arrive (then the connection is closed).
     public var requestTimeoutSeconds = 30
 
+    /// A PostgreSQL URL (`postgres://user:password@host:port/database?sslmode=…`):
+    /// jobs then live in that database, shared by every replica. Nil keeps them in
+    /// this process's memory.
+    public var databaseURL: DatabaseURL? = nil
+    /// This replica's name in the job store (lease owner); default host name and pid.
+    public var replicaID = Configuration.defaultReplicaID
+    /// Seconds a claimed job's lease lasts without a heartbeat.
+    public var leaseSeconds = 15
+    /// Seconds between heartbeats that extend the leases of running jobs.
+    public var heartbeatSeconds = 5
+    /// Claims a job may have before it fails (a replica died running it each time).
+    public var maxAttempts = 3
+    /// A running job checkpoints at most this often (at an epoch's end).
+    public var checkpointSeconds = 2
+
     public init() {}
+
+    public static var defaultReplicaID: String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
 }
 
 /// The build's version, reported by /health and in openapi.yaml.

@@ -75,6 +75,29 @@ struct Backprop: AsyncParsableCommand {
     @Option(help: "Seconds a request body may take to arrive; after that the connection is closed (BACKPROP_REQUEST_TIMEOUT).")
     var requestTimeout = environment("REQUEST_TIMEOUT").flatMap(Int.init) ?? 30
 
+    @Option(help: """
+        A PostgreSQL URL, postgres://user:password@host:port/database?sslmode=…: training jobs then \
+        live in that database, shared by every replica, and survive restarts. Without it they are \
+        kept in this process's memory (BACKPROP_DATABASE_URL; prefer the variable, since flags \
+        show in the process list).
+        """)
+    var databaseURL: String?
+
+    @Option(help: "This replica's name in the job store; default host name and pid (BACKPROP_REPLICA_ID).")
+    var replicaID = environment("REPLICA_ID") ?? Configuration.defaultReplicaID
+
+    @Option(help: "Seconds a claimed job's lease lasts without a heartbeat (BACKPROP_LEASE_SECONDS).")
+    var leaseSeconds = environment("LEASE_SECONDS").flatMap(Int.init) ?? 15
+
+    @Option(help: "Seconds between the heartbeats that extend running jobs' leases (BACKPROP_HEARTBEAT_SECONDS).")
+    var heartbeatSeconds = environment("HEARTBEAT_SECONDS").flatMap(Int.init) ?? 5
+
+    @Option(help: "Claims a job may have before it fails, each ended by a replica stopping (BACKPROP_MAX_ATTEMPTS).")
+    var maxAttempts = environment("MAX_ATTEMPTS").flatMap(Int.init) ?? 3
+
+    @Option(help: "A running job checkpoints at most this often, in seconds (BACKPROP_CHECKPOINT_SECONDS).")
+    var checkpointSeconds = environment("CHECKPOINT_SECONDS").flatMap(Int.init) ?? 2
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? "info"
 
@@ -86,6 +109,8 @@ struct Backprop: AsyncParsableCommand {
         for (name, value) in [
             ("--max-body-size", maxBodySize), ("--max-parameters", maxParameters), ("--train-budget", trainBudget),
             ("--compute-threads", computeThreads), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
+            ("--lease-seconds", leaseSeconds), ("--heartbeat-seconds", heartbeatSeconds), ("--max-attempts", maxAttempts),
+            ("--checkpoint-seconds", checkpointSeconds),
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
@@ -95,7 +120,16 @@ struct Backprop: AsyncParsableCommand {
         ] where value < 0 {
             throw ValidationError("\(name) must be at least 0")
         }
+        guard heartbeatSeconds < leaseSeconds else {
+            throw ValidationError("--heartbeat-seconds must be less than --lease-seconds, so that leases are renewed in time")
+        }
+        if let url = databaseURLText {
+            do { _ = try DatabaseURL(url) } catch { throw ValidationError("--database-url: \(error)") }
+        }
     }
+
+    /// The flag, else the variable.
+    private var databaseURLText: String? { databaseURL ?? environment("DATABASE_URL") }
 
     func run() async throws {
         var configuration = Configuration()
@@ -115,6 +149,12 @@ struct Backprop: AsyncParsableCommand {
         configuration.shutdownGraceSeconds = shutdownGrace
         configuration.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         configuration.apiKey = apiKey ?? environment("API_KEY")
+        configuration.databaseURL = try databaseURLText.map { try DatabaseURL($0) }
+        configuration.replicaID = replicaID
+        configuration.leaseSeconds = leaseSeconds
+        configuration.heartbeatSeconds = heartbeatSeconds
+        configuration.maxAttempts = maxAttempts
+        configuration.checkpointSeconds = checkpointSeconds
         try await buildApplication(configuration).runService()
     }
 }

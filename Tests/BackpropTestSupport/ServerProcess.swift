@@ -54,7 +54,7 @@ public final class ServerProcess {
         if process.isRunning { process.terminate() }
     }
 
-    private static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()

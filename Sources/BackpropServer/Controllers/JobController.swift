@@ -1,11 +1,15 @@
 import BackpropCore
+import Crypto
+import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// Training jobs: POST/GET /train/jobs, GET/DELETE /train/jobs/{id}, the event
 /// stream at /train/jobs/{id}/events, and POST /train with `Accept: text/event-stream`.
+/// The same over every `JobStore`.
 struct JobController {
-    let registry: JobRegistry
+    let store: any JobStore
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
@@ -13,65 +17,93 @@ struct JobController {
     let readDeadlines: RequestReadDeadlines
     let grace: Duration
 
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/train/jobs") { request, context in
             let pretty = try request.prettyFlag()
-            let (job, queued) = try await submit(request, context)
-            var response = Response.json(queued, status: .accepted, pretty: pretty)
-            response.headers[.location] = "/train/jobs/\(job.id)"
+            let queued = try await submit(request, context)
+            var response = Response.json(queued.json(full: false), status: .accepted, pretty: pretty)
+            response.headers[.location] = "/train/jobs/\(queued.id)"
             return response
         }
         router.get("/train/jobs") { request, _ in
             let pretty = try request.prettyFlag()
-            return Response.json(.object([("jobs", .array(registry.all().map { $0.json(full: false) }))]), pretty: pretty)
+            let jobs = try await store.list()
+            return Response.json(.object([("jobs", .array(jobs.map { $0.json(full: false) }))]), pretty: pretty)
         }
         router.get("/train/jobs/:id") { request, context in
             let pretty = try request.prettyFlag()
-            return Response.json(try job(context).json(full: true), pretty: pretty)
+            let id = context.parameters.get("id") ?? ""
+            guard let job = try await store.job(id) else { throw Problem.noSuchJob(id) }
+            return Response.json(job.json(full: true), pretty: pretty)
         }
         router.delete("/train/jobs/:id") { request, context in
             let pretty = try request.prettyFlag()
-            let job = try job(context)
-            registry.cancel(job)
+            let id = context.parameters.get("id") ?? ""
+            guard let job = try await store.cancel(id) else { throw Problem.noSuchJob(id) }
             return Response.json(job.json(full: true), pretty: pretty)
         }
         router.get("/train/jobs/:id/events") { request, context in
-            EventStream.response(for: try job(context), request: request, registry: registry, grace: grace)
+            let id = context.parameters.get("id") ?? ""
+            guard try await store.job(id) != nil else { throw Problem.noSuchJob(id) }
+            return EventStream.response(for: id, request: request, store: store, grace: grace)
         }
     }
 
     /// POST /train with `Accept: text/event-stream`: a job whose events stream on
-    /// this connection; it is cancelled if the client goes away.
+    /// this connection; it is cancelled if the client goes away (but not when this
+    /// replica closes the stream to shut down: a shared store hands the job on).
     func streamTraining(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let (job, _) = try await submit(request, context)
+        let job = try await submit(request, context)
         if let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
-            _ = handler.watch.onDisconnect { [registry] in registry.cancel(job) }
+            _ = handler.watch.onDisconnect { [store] in
+                guard !store.isShuttingDown else { return }
+                Task { _ = try? await store.cancel(job.id) }
+            }
         }
         return EventStream.response(
-            for: job, request: request, registry: registry, grace: grace,
+            for: job.id, request: request, store: store, grace: grace,
             extraHeaders: [.location: "/train/jobs/\(job.id)"])
     }
 
-    /// Reads and checks the body on the pool, then registers the job.
-    private func submit(_ request: Request, _ context: AppRequestContext) async throws -> (job: Job, queued: JSONValue) {
+    /// Reads and checks the body on the pool, then stores the job.
+    private func submit(_ request: Request, _ context: AppRequestContext) async throws -> JobSnapshot {
+        let key = try Self.idempotencyKey(request)
         let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
-        let training = try await pool.run { _ in
+        let submission = try await pool.run { _ in
             let json: JSONValue
             do {
                 json = try JSONParser.parse(buffer.readableBytesView)
             } catch let error as JSONSyntaxError {
                 throw Problem.malformed(error)
             }
-            return try TrainWire(json, limits: limits, budget: nil)
+            let training = try TrainWire(json, limits: limits, budget: nil)
+            return JobSubmission(
+                training: training, canonicalBody: Self.canonicalBody(json, seed: training.configuration.seed),
+                idempotency: key.map { ($0, Array(SHA256.hash(data: buffer.readableBytesView))) })
         }
-        return try registry.submit(training)
+        return try await store.submit(submission)
     }
 
-    private func job(_ context: AppRequestContext) throws(Problem) -> Job {
-        let id = context.parameters.get("id") ?? ""
-        guard let job = registry.job(id) else {
-            throw Problem(.notFound, title: "No such job", detail: "there is no job \(id); finished jobs are kept for a limited time")
+    /// The body with its seed filled in, so that running it again (after a crash,
+    /// on another replica) draws the same network and the same shuffles.
+    static func canonicalBody(_ json: JSONValue, seed: UInt64) -> [UInt8] {
+        guard case .object(var fields) = json, json["seed"] == nil else { return JSONWriter.encode(json) }
+        fields.append(("seed", .unsigned(seed)))
+        return JSONWriter.encode(.object(fields))
+    }
+
+    /// The `Idempotency-Key` header (IETF httpapi draft): 1 to 255 visible ASCII characters.
+    static func idempotencyKey(_ request: Request) throws(Problem) -> String? {
+        let values = request.headers[values: idempotencyKey]
+        guard let value = values.first else { return nil }
+        let key = value.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard values.count == 1, (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw Problem(
+                .badRequest, title: "Invalid Idempotency-Key",
+                detail: "Idempotency-Key must be one value of 1 to 255 visible ASCII characters")
         }
-        return job
+        return key
     }
 }

@@ -4,10 +4,10 @@ import NIOCore
 import Metrics
 import Prometheus
 
-/// GET /health, /metrics and /openapi.yaml.
+/// GET /health, /health/live, /health/ready, /metrics and /openapi.yaml.
 struct OperationsController {
     let registry: PrometheusCollectorRegistry
-    let jobs: JobRegistry
+    let jobs: any JobStore
     /// The compute pools, whose gauges are recorded when /metrics is scraped.
     let pools: [ComputePool]
     let specification: [UInt8]?
@@ -18,8 +18,25 @@ struct OperationsController {
             return Response.json(
                 .object([("status", .string("ok")), ("version", .string(backpropVersion))]), pretty: pretty)
         }
+        // Liveness: the process serves HTTP. Readiness: it should get traffic (not
+        // draining, and its job store reachable); /forward and /gradient work either way.
+        router.get("/health/live") { request, _ in
+            Response.json(.object([("status", .string("ok"))]), pretty: try request.prettyFlag())
+        }
+        router.get("/health/ready") { request, _ in
+            let pretty = try request.prettyFlag()
+            let readiness = jobs.readiness
+            guard readiness.ready else {
+                var response = Response.json(
+                    .object([("status", .string("unavailable")), ("reason", .string(readiness.reason ?? "not ready"))]),
+                    status: .serviceUnavailable, pretty: pretty)
+                response.headers[.retryAfter] = "1"
+                return response
+            }
+            return Response.json(.object([("status", .string("ready"))]), pretty: pretty)
+        }
         router.get("/metrics") { _, _ in
-            jobs.recordStatusCounts()
+            await jobs.recordMetrics()
             for pool in pools { pool.recordGauges() }
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)

@@ -5,14 +5,15 @@ import NIOCore
 import ServiceLifecycle
 
 /// A job's events as a `text/event-stream` response: the events after
-/// `Last-Event-ID`, then each new one, ending after the terminal event.
+/// `Last-Event-ID`, then each new one, ending after the terminal event, or with a
+/// `retry:` hint when this replica stops serving the stream (the client reconnects,
+/// through the balancer, and resumes).
 ///
-/// If the service starts shutting down while a stream is open, the registry's
-/// shutdown begins at once (so the stream ends with a `cancelled` event whose
-/// reason is "shutdown", and the server can drain).
+/// If the service starts shutting down while a stream is open, the store's
+/// shutdown begins at once, so the stream ends and the server can drain.
 enum EventStream {
     static func response(
-        for job: Job, request: Request, registry: JobRegistry, grace: Duration,
+        for id: String, request: Request, store: any JobStore, grace: Duration,
         status: HTTPResponse.Status = .ok, extraHeaders: HTTPFields = [:]
     ) -> Response {
         let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
@@ -23,14 +24,24 @@ enum EventStream {
         headers.append(contentsOf: extraHeaders)
         let body = ResponseBody { writer in
             try await withGracefulShutdownHandler {
-                for await event in job.events(after: lastID) {
-                    try await writer.write(ByteBuffer(string: event.text))
+                for await item in store.events(id, after: lastID) {
+                    try await writer.write(ByteBuffer(string: item.text))
                 }
             } onGracefulShutdown: {
-                Task { await registry.shutdown(grace: grace) }
+                Task { await store.shutdown(grace: grace) }
             }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
+    }
+}
+
+extension JobStreamItem {
+    /// The item in `text/event-stream` framing.
+    var text: String {
+        switch self {
+        case .event(let event): event.text
+        case .retry(let milliseconds): "retry: \(milliseconds)\n\n"
+        }
     }
 }

@@ -125,25 +125,16 @@ final class Job: Sendable {
 
     var finishedAt: Date? { state.withLockedValue { $0.finishedAt } }
 
-    /// The job as GET /train/jobs/{id} shows it; with `full`, its result or problem.
-    func json(full: Bool) -> JSONValue {
+    /// The job as it stands now.
+    var snapshot: JobSnapshot {
         state.withLockedValue { state in
-            var progress: [(key: String, value: JSONValue)] = [
-                ("epoch", .unsigned(UInt64(state.epoch))), ("epochs", .unsigned(UInt64(epochs))),
-            ]
-            if let loss = state.loss { progress.append(("loss", .number(loss))) }
-            if let validationLoss = state.validationLoss { progress.append(("validation_loss", .number(validationLoss))) }
-            var fields: [(key: String, value: JSONValue)] = [
-                ("id", .string(id)), ("status", .string(state.status.rawValue)), ("progress", .object(progress)),
-                ("created_at", .string(Self.timestamp(createdAt))),
-            ]
-            if let startedAt = state.startedAt { fields.append(("started_at", .string(Self.timestamp(startedAt)))) }
-            if let finishedAt = state.finishedAt { fields.append(("finished_at", .string(Self.timestamp(finishedAt)))) }
-            if full, let result = state.result { fields.append(("result", result)) }
-            if full, let problem = state.problem { fields.append(("error", problem.json)) }
-            return .object(fields)
+            JobSnapshot(
+                id: id, status: state.status, epoch: state.epoch, epochs: epochs, loss: state.loss,
+                validationLoss: state.validationLoss, createdAt: createdAt, startedAt: state.startedAt,
+                finishedAt: state.finishedAt, result: state.result, error: state.problem?.json)
         }
     }
 
-    static func timestamp(_ date: Date) -> String { date.ISO8601Format() }
+    /// The job as GET /train/jobs/{id} shows it; with `full`, its result or problem.
+    func json(full: Bool) -> JSONValue { snapshot.json(full: full) }
 }

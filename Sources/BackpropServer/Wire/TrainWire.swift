@@ -130,13 +130,16 @@ struct TrainWire: Sendable {
         return optimizer
     }
 
-    /// Trains; `progress` is called after every epoch.
+    /// Trains; `progress` is called after every epoch. A job resumes from its last
+    /// checkpoint and takes new ones through `checkpoints`.
     func run(
-        cancellation: CancellationFlag?, progress: (EpochProgress) -> Void = { _ in }
+        resumingFrom checkpoint: TrainingCheckpoint? = nil, cancellation: CancellationFlag?,
+        checkpoints: CheckpointHooks? = nil, progress: (EpochProgress) -> Void = { _ in }
     ) throws(Problem) -> TrainingResult {
         do {
             return try Trainer(configuration).train(
-                network, on: data, validation: validation, cancellation: cancellation, progress: progress)
+                network, on: data, validation: validation, resumingFrom: checkpoint, cancellation: cancellation,
+                checkpoints: checkpoints, progress: progress)
         } catch {
             throw wire.problem(error)
         }

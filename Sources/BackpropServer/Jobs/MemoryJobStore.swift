@@ -4,7 +4,10 @@ import NIOConcurrencyHelpers
 import Metrics
 import ServiceLifecycle
 
-/// Every training job: created, run, listed, cancelled and forgotten here, under one lock.
+/// The default job store: every training job in this process's memory, created,
+/// run, listed, cancelled and forgotten here, under one lock. Nothing survives a
+/// restart, and other replicas know nothing of these jobs (`PostgresJobStore` is
+/// the store for that).
 ///
 /// Bounds: at most `running` jobs train at once, on a pool of their own of that
 /// size (so long jobs never hold the threads that answer /forward and /gradient),
@@ -12,7 +15,7 @@ import ServiceLifecycle
 /// `kept` of them.
 /// Past a bound, `submit` throws a 429 problem. On shutdown it takes no more jobs,
 /// lets running ones finish for a grace period, then cancels them.
-public final class JobRegistry: Sendable {
+final class MemoryJobStore: JobStore {
     struct Limits: Sendable {
         var running: Int
         var queued: Int
@@ -27,6 +30,8 @@ public final class JobRegistry: Sendable {
         /// Jobs waiting for a slot, first come first served.
         var waiting: [(job: Job, resume: CheckedContinuation<Bool, Never>)] = []
         var shuttingDown = false
+        /// Idempotency keys of kept jobs: the body's hash and the job's id.
+        var keys: [String: (bodyHash: [UInt8], id: String)] = [:]
     }
 
     let limits: Limits
@@ -39,33 +44,63 @@ public final class JobRegistry: Sendable {
         pool = ComputePool(threads: limits.running, queue: 0, metricsLabel: "jobs")
     }
 
-    /// Registers a job for `training` and starts it in the background; returns the
-    /// job and its document as it stood when queued (for the 202).
-    func submit(_ training: TrainWire) throws(Problem) -> (job: Job, queued: JSONValue) {
-        let job = Job(id: Self.newID(), epochs: training.configuration.epochs)
-        let refusal = state.withLockedValue { state -> Problem? in
+    /// Registers a job and starts it in the background; returns it as queued (for the 202).
+    func submit(_ submission: JobSubmission) throws(Problem) -> JobSnapshot {
+        let training = submission.training
+        let job = Job(id: JobSnapshot.newID(), epochs: training.configuration.epochs)
+        let outcome = state.withLockedValue { state -> Result<Job, Problem> in
             purge(&state)
-            if state.shuttingDown {
-                return Problem(.serviceUnavailable, title: "Shutting down", detail: "the service is shutting down and takes no new jobs", headers: [.retryAfter: "1"])
+            if let idempotency = submission.idempotency, let known = state.keys[idempotency.key] {
+                guard known.bodyHash == idempotency.bodyHash else { return .failure(.idempotencyKeyReused(idempotency.key)) }
+                if let existing = state.jobs[known.id] { return .success(existing) }
             }
+            if state.shuttingDown { return .failure(.shuttingDown) }
             let queued = state.jobs.values.filter { $0.status == .queued }.count
-            guard queued < limits.queued else {
-                return Problem(
-                    .tooManyRequests, title: "Too many jobs",
-                    detail: "\(queued) jobs are already waiting (the limit is \(limits.queued)); retry when one has started",
-                    headers: [.retryAfter: "5"])
-            }
+            guard queued < limits.queued else { return .failure(.jobQueueFull(queued, limit: limits.queued)) }
             state.jobs[job.id] = job
             state.order.append(job.id)
-            return nil
+            if let idempotency = submission.idempotency {
+                state.keys[idempotency.key] = (idempotency.bodyHash, job.id)
+            }
+            return .success(job)
         }
-        if let refusal { throw refusal }
-        let queued = job.json(full: false)
+        let accepted = try outcome.get()
+        guard accepted === job else { return accepted.snapshot }
+        let queued = job.snapshot
         Task { await run(job, training) }
-        return (job, queued)
+        return queued
     }
 
-    func job(_ id: String) -> Job? {
+    func job(_ id: String) -> JobSnapshot? { kept(id)?.snapshot }
+
+    func list() -> [JobSnapshot] { all().map(\.snapshot) }
+
+    func cancel(_ id: String) -> JobSnapshot? {
+        guard let job = kept(id) else { return nil }
+        cancel(job)
+        return job.snapshot
+    }
+
+    func events(_ id: String, after lastEventID: Int) -> AsyncStream<JobStreamItem> {
+        guard let job = kept(id) else { return AsyncStream { $0.finish() } }
+        let events = job.events(after: lastEventID)
+        return AsyncStream { continuation in
+            let task = Task {
+                for await event in events { continuation.yield(.event(event)) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Memory jobs cannot move to another replica: ready unless shutting down.
+    var readiness: Readiness {
+        isShuttingDown ? Readiness(ready: false, reason: "shutting down") : .ready
+    }
+
+    func recordMetrics() async { recordStatusCounts() }
+
+    private func kept(_ id: String) -> Job? {
         state.withLockedValue { state in
             purge(&state)
             return state.jobs[id]
@@ -174,7 +209,8 @@ public final class JobRegistry: Sendable {
         next?.resume(returning: true)
     }
 
-    /// Forgets finished jobs older than `retention`, and the oldest beyond `kept`.
+    /// Forgets finished jobs older than `retention`, and the oldest beyond `kept`
+    /// (and their idempotency keys).
     private func purge(_ state: inout State) {
         let now = Date()
         let retention = Double(limits.retention.components.seconds)
@@ -187,18 +223,15 @@ public final class JobRegistry: Sendable {
             }
         }
         state.order.removeAll { state.jobs[$0] == nil }
-    }
-
-    private static func newID() -> String {
-        let value = UInt64.random(in: .min ... .max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        if state.keys.count > state.jobs.count {
+            state.keys = state.keys.filter { state.jobs[$0.value.id] != nil }
+        }
     }
 }
 
 /// Shuts the registry down after the server has drained (see `JobRegistry.shutdown`).
 struct JobService: Service {
-    let registry: JobRegistry
+    let registry: any JobStore
     let grace: Duration
 
     func run() async throws {

@@ -1,0 +1,173 @@
+import BackpropCore
+import Foundation
+import Logging
+
+/// Claiming and running jobs on this replica.
+extension PostgresJobStore {
+    /// Claims queued jobs while this replica has free slots, woken by the queue's
+    /// notification and, as a fallback, every second.
+    func claimLoop() async {
+        while !Task.isCancelled, phase == .serving {
+            let free = state.withLockedValue { $0.running.count < settings.slots }
+            if free {
+                do {
+                    if let claimed = try await withTimeout(.seconds(5), { try await self.claim() }) {
+                        state.withLockedValue { $0.reachable = true }
+                        metrics.claims.increment()
+                        start(claimed)
+                        continue
+                    }
+                    state.withLockedValue { $0.reachable = true }
+                } catch {
+                    metrics.databaseErrors.increment()
+                    state.withLockedValue { $0.reachable = false }
+                    logger.warning("claiming a job failed", metadata: ["error": "\(Self.describe(error))"])
+                }
+            }
+            await listener.queue.wait(timeout: .seconds(1))
+        }
+    }
+
+    private func start(_ claimed: ClaimedJob) {
+        let leased = LeasedJob(claimed, store: self)
+        state.withLockedValue { $0.running[claimed.id] = leased }
+        logger.info(
+            "claimed job", metadata: ["job": "\(claimed.id)", "attempt": "\(claimed.attempt)", "token": "\(claimed.token)"])
+        Task {
+            await run(leased)
+            state.withLockedValue { _ = $0.running.removeValue(forKey: claimed.id) }
+            listener.queue.ring()  // a slot is free
+        }
+    }
+
+    private enum Outcome {
+        case succeeded(String, TrainingResult)
+        case failed(Problem)
+        case stopped
+    }
+
+    private func run(_ leased: LeasedJob) async {
+        let claimed = leased.claimed
+        let start = ContinuousClock.now
+        let interval = Duration.seconds(settings.checkpointSeconds)
+        let limits = self.limits
+        var outcome: Outcome
+        do {
+            let result = try await pool.run(cancellation: leased.flag) { flag in
+                let (training, checkpoint) = try Self.prepare(claimed, limits: limits)
+                let result = try training.run(
+                    resumingFrom: checkpoint, cancellation: flag, checkpoints: leased.hooks(interval: interval),
+                    progress: leased.progress)
+                let json = training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
+                return (String(decoding: JSONWriter.encode(json), as: UTF8.self), result)
+            }
+            outcome = result.1.stopped == .cancelled ? .stopped : .succeeded(result.0, result.1)
+        } catch let problem as Problem {
+            outcome = .failed(problem)
+        } catch {
+            outcome = .stopped
+        }
+        await leased.drain()
+        let reason = leased.stopReason
+        if reason == .leaseLost {
+            metrics.lostLeases.increment()
+            logger.warning("lost the lease of a job; another replica may run it", metadata: ["job": "\(claimed.id)"])
+            return
+        }
+        if case .stopped = outcome, reason != .cancelRequested {
+            // A handover (or the pool stopping): back to the queue, to resume from its checkpoint.
+            if await fenced(claimed, { try await self.handBack(claimed) }) {
+                metrics.handovers.increment()
+                logger.info("handed a job back to the queue", metadata: ["job": "\(claimed.id)"])
+                return
+            }
+            outcome = .stopped  // its cancel was requested meanwhile: end it as cancelled
+        }
+        let written: Bool
+        switch outcome {
+        case .succeeded(let json, let result):
+            written = await fenced(claimed) {
+                try await self.finish(
+                    claimed, state: .succeeded, event: .done, data: json, result: json, error: nil,
+                    epoch: result.epochsRun, loss: result.loss, validationLoss: result.validationLoss)
+            }
+        case .failed(let problem):
+            let json = String(decoding: JSONWriter.encode(problem.json), as: UTF8.self)
+            written = await fenced(claimed) {
+                try await self.finish(
+                    claimed, state: .failed, event: .failed, data: json, result: nil, error: json, epoch: nil,
+                    loss: nil, validationLoss: nil)
+            }
+        case .stopped:
+            let data = "{\"epoch\":\(leased.epoch),\"reason\":\"cancelled\"}"
+            written = await fenced(claimed) {
+                try await self.finish(
+                    claimed, state: .cancelled, event: .cancelled, data: data, result: nil, error: nil, epoch: nil,
+                    loss: nil, validationLoss: nil)
+            }
+        }
+        if !written { metrics.lostLeases.increment() }
+    }
+
+    /// Reads the stored request (and checkpoint) back into a training.
+    private static func prepare(
+        _ claimed: ClaimedJob, limits: Limits
+    ) throws(Problem) -> (TrainWire, TrainingCheckpoint?) {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(Array(claimed.request.utf8))
+        } catch {
+            throw Problem(.unprocessableContent, title: "Invalid stored job", detail: "the stored request is not JSON: \(error.message)")
+        }
+        let training = try TrainWire(json, limits: limits, budget: nil)
+        guard let bytes = claimed.checkpoint else { return (training, nil) }
+        do {
+            return (training, try TrainingCheckpoint(decoding: bytes))
+        } catch {
+            throw Problem(error, at: JSONPointer())
+        }
+    }
+
+    /// Makes one of this job's writes, again after a database error, until it is
+    /// made or the lease must be taken as lost (it was not renewed for a lease period).
+    /// Returns whether the write was made (false: the lease is gone).
+    func fenced(_ claimed: ClaimedJob, _ write: @escaping @Sendable () async throws -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(settings.leaseSeconds)
+        while true {
+            do {
+                let made = try await withTimeout(.seconds(5), write)
+                state.withLockedValue { $0.reachable = true }
+                return made
+            } catch {
+                metrics.databaseErrors.increment()
+                state.withLockedValue { $0.reachable = false }
+                logger.warning(
+                    "a job's write failed; trying again", metadata: ["job": "\(claimed.id)", "error": "\(Self.describe(error))"])
+                if ContinuousClock.now > deadline { return false }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// One progress event or checkpoint of a running job; a lost lease stops the job.
+    func perform(_ write: LeasedJob.Write, for job: LeasedJob) async {
+        let claimed = job.claimed
+        let made: Bool
+        switch write {
+        case .progress(let progress):
+            var data: [(key: String, value: JSONValue)] = [
+                ("epoch", .unsigned(UInt64(progress.epoch))), ("epochs", .unsigned(UInt64(progress.epochs))),
+                ("loss", .number(progress.loss)),
+            ]
+            if let validationLoss = progress.validationLoss { data.append(("validation_loss", .number(validationLoss))) }
+            let text = String(decoding: JSONWriter.encode(.object(data)), as: UTF8.self)
+            made = await fenced(claimed) { try await self.writeProgress(claimed, progress, data: text) }
+        case .checkpoint(let checkpoint):
+            let start = ContinuousClock.now
+            let bytes = checkpoint.encoded()
+            made = await fenced(claimed) { try await self.writeCheckpoint(claimed, bytes, epoch: checkpoint.epoch) }
+            metrics.checkpointSeconds.recordNanoseconds(Int64((ContinuousClock.now - start).milliseconds * 1e6))
+        }
+        if !made { job.stop(.leaseLost) }
+    }
+}
