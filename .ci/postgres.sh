@@ -3,7 +3,8 @@
 #   start_postgres        installs Debian's postgresql if it is missing, initdb's a
 #                         cluster in a new temp dir (owned by user postgres), listening on
 #                         127.0.0.1 only, on a free port, with its unix socket inside the
-#                         temp dir; creates user `backprop` (random password, scram) and
+#                         temp dir; creates user `backprop` (random password, scram, CREATEDB:
+#                         the Swift tests make a database per test) and
 #                         database `backprop`; starts it (pg_ctl start -w) and exports
 #                         BACKPROP_TEST_DATABASE_URL, PG_BIN, PG_DATA, PG_PORT, PG_TMP.
 #                         Does nothing if the server of $PG_DATA is already running.
@@ -110,7 +111,7 @@ EOF
     export PG_PORT
     _pg_start_server || return 1
     _pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_TMP/sock" -p "$PG_PORT" -U postgres -d postgres \
-        -c "CREATE ROLE backprop LOGIN PASSWORD '$password'" \
+        -c "CREATE ROLE backprop LOGIN CREATEDB PASSWORD '$password'" \
         -c "CREATE DATABASE backprop OWNER backprop" >/dev/null || {
         echo "postgres.sh: could not create user and database backprop" >&2
         return 1
