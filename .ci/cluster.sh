@@ -23,7 +23,8 @@
 #   CLUSTER_SCRATCH_PATH     swift build --scratch-path (unset: .build)
 #   CLUSTER_LOG_DIR          server, nginx and PostgreSQL logs (.build-cluster-logs)
 #   CLUSTER_TIMEOUT          seconds the suite may take (540)
-#   CLUSTER_CASES, CLUSTER_TARGET_SECONDS, CLUSTER_LONG_EPOCHS, CLUSTER_SHORT_JOBS: cluster.py's
+#   CLUSTER_CASES, CLUSTER_TARGET_SECONDS, CLUSTER_LONG_EPOCHS, CLUSTER_SHORT_JOBS,
+#   CLUSTER_PG_DOWN_SECONDS: cluster.py's (its docstring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
