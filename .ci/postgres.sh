@@ -20,6 +20,27 @@
 # initdb and the server run as user postgres (initdb refuses root) via runuser when
 # this shell is root; as the calling user otherwise.
 
+# Installs Debian packages without starting their services (a policy-rc.d that says
+# no, only while installing and only if there is none); waits for dpkg's lock if
+# another install holds it. Shared by .ci/postgres.sh and .ci/nginx.sh.
+_ci_apt_install() {
+    (
+        export DEBIAN_FRONTEND=noninteractive
+        policy=
+        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+            policy=/usr/sbin/policy-rc.d
+            trap 'rm -f "$policy"' EXIT
+            trap 'exit 1' INT TERM
+            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+        fi
+        for _ in 1 2 3; do
+            apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 && break
+            sleep 5
+        done
+        apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "$@" >&2
+    )
+}
+
 # Runs a command as the PostgreSQL OS user, from inside the temp dir (postgres may not
 # be able to read the caller's working directory).
 _pg_as_owner() {
@@ -40,10 +61,7 @@ _pg_find_bin() {
 _pg_install() {
     _pg_find_bin >/dev/null && return 0
     echo "postgres.sh: installing Debian's postgresql" >&2
-    # Another process may hold dpkg's lock (an install of its own): wait for it.
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 || true
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends postgresql >&2 || return 1
+    _ci_apt_install postgresql || return 1
     _pg_find_bin >/dev/null
 }
 
@@ -148,5 +166,5 @@ stop_postgres() {
 
 pg_psql() {
     [[ -n ${BACKPROP_TEST_DATABASE_URL:-} ]] || { echo "postgres.sh: pg_psql: no server" >&2; return 1; }
-    psql -X -q -v ON_ERROR_STOP=1 "$BACKPROP_TEST_DATABASE_URL" "$@"
+    "${PG_BIN:+$PG_BIN/}psql" -X -q -v ON_ERROR_STOP=1 "$BACKPROP_TEST_DATABASE_URL" "$@"
 }

@@ -225,8 +225,13 @@ GRADIENT = {"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 
 
 # -------------------------------------------------------------------------- psql
 
+PSQL = os.path.join(os.environ.get("PG_BIN", ""), "psql")
+if not os.access(PSQL, os.X_OK):
+    PSQL = "psql"
+
+
 def psql(sql: str, timeout: float = 15) -> list[list[str]]:
-    done = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", DB_URL, "-c", sql],
+    done = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", DB_URL, "-c", sql],
                           capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"psql failed ({sql}): {done.stderr.strip()}")
@@ -337,9 +342,16 @@ def _stop_all() -> None:
             pass
 
 
+def _on_signal(number, frame) -> None:
+    # Once: a second signal must not interrupt the stopping of the servers (atexit).
+    for other in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(other, signal.SIG_IGN)
+    sys.exit(128 + number)
+
+
 atexit.register(_stop_all)
 for _number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_number, lambda number, frame: sys.exit(128 + number))
+    signal.signal(_number, _on_signal)
 
 
 def tail(path: str, lines: int, start: int = 0) -> str:
