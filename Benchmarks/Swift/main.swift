@@ -7,7 +7,7 @@ import NIOCore
 // Backprop's benchmarks: each prints its figure as one JSON line, for
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
 //
-//   swift run -c release BackpropBenchmarks [mlp|small|kernels|wire|json] [--repetitions N]
+//   swift run -c release BackpropBenchmarks [mlp|checkpoint|small|kernels|wire|json] [--repetitions N]
 
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
@@ -31,9 +31,9 @@ func report(_ fields: [String: Any]) {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// Target 1: an epoch of a 784-128-10 MLP (relu, softmax, cross-entropy, batch 64, sgd)
-/// over 8,192 synthetic samples, with the end-of-epoch loss over the whole set.
-func mlp() throws {
+/// The MLP of target 1: 784-128-10 (relu, softmax, cross-entropy, batch 64, sgd), 8,192
+/// synthetic samples, one epoch per run.
+func mlpRun() throws -> (network: Network, data: Dataset, configuration: TrainingConfiguration) {
     let samples = 8192, inputs = 784, hidden = 128, outputs = 10
     var generator = SeededGenerator(seed: 1)
     var x = Matrix(rows: samples, columns: inputs)
@@ -47,14 +47,21 @@ func mlp() throws {
     var configuration = TrainingConfiguration(
         epochs: 1, learningRate: 0.01, batchSize: 64, shuffle: true, seed: 1, loss: .crossEntropy)
     configuration.threads = threads  // numpy's OpenBLAS uses both cores too
+    return (network, Dataset(inputs: x, targets: y), configuration)
+}
+
+/// Target 1: an epoch of a 784-128-10 MLP (relu, softmax, cross-entropy, batch 64, sgd)
+/// over 8,192 synthetic samples, with the end-of-epoch loss over the whole set.
+func mlp() throws {
+    let (network, data, configuration) = try mlpRun()
     let trainer = Trainer(configuration)
     var times: [Double] = []
     var loss = 0.0
     for _ in 0..<repetitions {
-        times.append(try seconds { loss = try trainer.train(network, on: Dataset(inputs: x, targets: y)).loss })
+        times.append(try seconds { loss = try trainer.train(network, on: data).loss })
     }
     let epoch = median(times)
-    let flops = 6.0 * Double(network.parameterCount) * Double(samples)
+    let flops = 6.0 * Double(network.parameterCount) * Double(data.inputs.rows)
     report(["benchmark": "mlp_epoch", "kernel": matrixKernelName, "threads": threads, "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
 }
 
@@ -182,3 +189,4 @@ if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "json" { try json() }
 if which == "all" || which == "mlp" { try mlp() }
+if which == "all" || which == "checkpoint" { try checkpoint() }

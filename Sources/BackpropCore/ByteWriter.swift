@@ -40,7 +40,11 @@ struct ByteWriter {
     /// A count, then the integers.
     mutating func write(_ values: [Int]) {
         write(values.count)
-        for value in values { write(value) }
+        #if _endian(little) && _pointerBitWidth(_64)
+            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+            for value in values { write(value) }
+        #endif
     }
 
     /// A presence byte, then the value if there is one.

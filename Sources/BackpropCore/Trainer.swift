@@ -3,7 +3,9 @@
 ///
 /// The loop runs on preallocated buffers (one `Engine`), so an epoch allocates
 /// nothing per batch or sample. Everything random comes from `configuration.seed`,
-/// so the same call gives bit-identical results.
+/// so the same call gives bit-identical results. A run can hand out checkpoints
+/// (`CheckpointHooks`) and be resumed from one (`resumingFrom:`) in another
+/// process, ending with the same bits as if it had never stopped.
 public struct Trainer: Sendable {
     public var configuration: TrainingConfiguration
 

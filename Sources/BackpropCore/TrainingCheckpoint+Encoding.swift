@@ -84,7 +84,8 @@ extension TrainingCheckpoint {
         let loss = try reader.readDouble()
         let validationLoss = try reader.readOptionalDouble()
         let history = History(
-            epoch: try reader.readInts(), loss: try reader.readDoubles(), validationLoss: try reader.readOptionalDoubles())
+            epoch: try reader.readInts(), loss: try reader.readDoubles(),
+            validationLoss: try reader.readOptionalDoubles())
         self.init(
             epoch: epoch, configuration: configuration, shapes: shapes, samples: samples,
             validationSamples: validationSamples, parameters: parameters, firstMoments: firstMoments,

@@ -45,14 +45,16 @@ extension TrainingConfiguration {
         case "sgd":
             optimizer = .sgd(momentum: try reader.readDouble(), nesterov: try reader.readBool())
         case "adam":
-            optimizer = .adam(beta1: try reader.readDouble(), beta2: try reader.readDouble(), epsilon: try reader.readDouble())
+            optimizer = .adam(
+                beta1: try reader.readDouble(), beta2: try reader.readDouble(), epsilon: try reader.readDouble())
         default:
             throw ByteReader.malformed("unknown optimizer")
         }
         l1 = try reader.readDouble()
         l2 = try reader.readDouble()
         earlyStopping = try reader.readBool()
-            ? EarlyStopping(patience: try reader.readInt(), minDelta: try reader.readDouble(), restoreBest: try reader.readBool())
+            ? EarlyStopping(
+                patience: try reader.readInt(), minDelta: try reader.readDouble(), restoreBest: try reader.readBool())
             : nil
         do { try validate() } catch { throw ByteReader.malformed("its configuration is invalid (\(error))") }
     }

@@ -30,6 +30,28 @@ public final class ServerProcess {
         throw RawSocketError.failed("the server did not start")
     }
 
+    /// Runs the binary with `arguments` until it exits (at most `timeout`, then it is
+    /// killed); returns its exit status and everything it wrote to stdout and stderr.
+    public static func runToExit(arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        process.executableURL = directory.appendingPathComponent("backprop")
+        process.arguments = ["--port", String(try freePort())] + arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("backprop-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try handle.close()
+        defer { try? FileManager.default.removeItem(at: output) }
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
     /// One request on a fresh connection (closed after the answer); returns the raw response.
     public func request(_ method: String, _ path: String, body: String = "", headers: String = "") async throws -> String {
         let connection = try RawConnection(port: port)

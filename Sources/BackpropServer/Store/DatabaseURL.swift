@@ -67,55 +67,53 @@ public struct DatabaseURL: Sendable, CustomStringConvertible, CustomDebugStringC
 
     /// postgres-nio's configuration for this URL.
     func clientConfiguration() -> PostgresClient.Configuration {
-        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-        let tls: PostgresClient.Configuration.TLS
-        switch sslMode {
-        case .disable:
-            tls = .disable
-        case .allow, .prefer:
-            tlsConfiguration.certificateVerification = .none
-            tls = .prefer(tlsConfiguration)
-        case .require:
-            tlsConfiguration.certificateVerification = .none
-            tls = .require(tlsConfiguration)
-        case .verifyCA:
-            tlsConfiguration.certificateVerification = .noHostnameVerification
-            tls = .require(tlsConfiguration)
-        case .verifyFull:
-            tls = .require(tlsConfiguration)
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.tls {
+            case nil: .disable
+            case let (configuration, required)?: required ? .require(configuration) : .prefer(configuration)
+            }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.maximumConnections = 12
         return configuration
     }
-}
 
-extension DatabaseURL {
     /// A single connection's configuration (start-up and migrations).
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-        let tls: PostgresConnection.Configuration.TLS
-        switch sslMode {
-        case .disable:
-            tls = .disable
-        case .allow, .prefer:
-            tlsConfiguration.certificateVerification = .none
-            tls = .prefer(try NIOSSLContext(configuration: tlsConfiguration))
-        case .require:
-            tlsConfiguration.certificateVerification = .none
-            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
-        case .verifyCA:
-            tlsConfiguration.certificateVerification = .noHostnameVerification
-            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
-        case .verifyFull:
-            tls = .require(try NIOSSLContext(configuration: tlsConfiguration))
-        }
+        let tls: PostgresConnection.Configuration.TLS =
+            switch self.tls {
+            case nil: .disable
+            case let (configuration, required)?:
+                required
+                    ? .require(try NIOSSLContext(configuration: configuration))
+                    : .prefer(try NIOSSLContext(configuration: configuration))
+            }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    /// The TLS `sslmode` asks for (libpq's meaning): none, or a client configuration
+    /// and whether the connection fails without TLS.
+    private var tls: (configuration: TLSConfiguration, required: Bool)? {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case .disable:
+            return nil
+        case .allow, .prefer:
+            configuration.certificateVerification = .none
+            return (configuration, false)
+        case .require:
+            configuration.certificateVerification = .none
+            return (configuration, true)
+        case .verifyCA:
+            configuration.certificateVerification = .noHostnameVerification
+            return (configuration, true)
+        case .verifyFull:
+            return (configuration, true)
+        }
     }
 }
 
