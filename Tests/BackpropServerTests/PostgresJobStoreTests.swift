@@ -15,12 +15,12 @@ import Testing
         "BACKPROP_TEST_DATABASE_URL is not set: the PostgreSQL job store suite is skipped"),
     .serialized)
 struct PostgresJobStoreTests {
-    /// A few seconds of training in a debug build, with a checkpoint every second.
+    /// Several seconds of training in a debug build (a checkpoint comes every second).
     static let medium = """
         {"network": {"inputs": 4, "layers": [{"units": 24}, {"units": 1}], "seed": 3},
          "inputs": [\((0..<64).map { i in "[\((0..<4).map { j in String(Double((i * 7 + j * 3) % 11) / 11) }.joined(separator: ","))]" }.joined(separator: ","))],
          "targets": [\((0..<64).map { i in String(Double(i % 5) / 5) }.joined(separator: ","))],
-         "epochs": 4000, "batch_size": 8, "learning_rate": 0.05, "optimizer": "adam", "seed": 11}
+         "epochs": 10000, "batch_size": 8, "learning_rate": 0.05, "optimizer": "adam", "seed": 11}
         """
 
     static func configuration(_ url: DatabaseURL, replica: String, _ modify: (inout Configuration) -> Void = { _ in }) -> Configuration {
