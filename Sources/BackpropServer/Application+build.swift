@@ -12,20 +12,6 @@ let metricsRegistry: PrometheusCollectorRegistry = {
     return registry
 }()
 
-/// The methods a path answers (405's `Allow` comes from here); nil for an unknown path.
-func allowedMethods(_ path: String) -> [HTTPRequest.Method]? {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-    switch Array(parts) {
-    case ["forward"], ["gradient"], ["train"]: return [.post]
-    case [""], ["health"], ["health", "live"], ["health", "ready"], ["metrics"], ["openapi.yaml"]: return [.get, .head]
-    case let p where p.count == 2 && p[0] == "playground": return [.get, .head]
-    case ["train", "jobs"]: return [.get, .head, .post]
-    case let p where p.count == 3 && p[0] == "train" && p[1] == "jobs": return [.get, .head, .delete]
-    case let p where p.count == 4 && p[0] == "train" && p[1] == "jobs" && p[3] == "events": return [.get, .head]
-    default: return nil
-    }
-}
-
 /// Builds the service: the executable runs it, the tests drive it.
 public func buildApplication(_ configuration: Configuration) -> some ApplicationProtocol {
     let metrics = metricsRegistry  // bootstraps swift-metrics before any metric is made
@@ -55,7 +41,8 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     if let apiKey = configuration.apiKey, !apiKey.isEmpty {
         router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
     }
-    router.add(middleware: ProblemMiddleware(allowedMethods: allowedMethods))
+    let routeTable = RouteTable()
+    router.add(middleware: ProblemMiddleware(allowedMethods: routeTable.allowedMethods))
     let limits = Limits(
         maximumParameters: configuration.maximumParameters,
         synchronousTrainingBudget: configuration.synchronousTrainingBudget)
@@ -76,6 +63,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         specification: OperationsController.bundledSpecification()
     )
     .addRoutes(to: router)
+    routeTable.load(from: router)
     return Application(
         router: router,
         server: .http1(

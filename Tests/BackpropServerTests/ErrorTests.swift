@@ -126,6 +126,17 @@ import Testing
             let deleteHealth = try await client.execute(uri: "/health", method: .delete)
             #expect(deleteHealth.status == .methodNotAllowed)
             #expect(deleteHealth.headers[.allow] == "GET, HEAD")
+            // Allow comes from the router's own table: captures and every route included.
+            for (method, path, allow) in [
+                (HTTPRequest.Method.delete, "/health/ready", "GET, HEAD"), (.put, "/train/jobs/0123456789abcdef", "GET, HEAD, DELETE"),
+                (.delete, "/train/jobs", "GET, HEAD, POST"), (.post, "/train/jobs/x/events", "GET, HEAD"),
+                (.post, "/playground/app.js", "GET, HEAD"), (.delete, "/", "GET, HEAD"),
+            ] {
+                let response = try await client.execute(uri: path, method: method)
+                #expect(response.status == .methodNotAllowed, "\(method) \(path)")
+                #expect(response.headers[.allow] == allow, "\(method) \(path)")
+            }
+            #expect(try await client.execute(uri: "/train/jobs/x/events/more", method: .get).status == .notFound)
         }
     }
 

@@ -52,12 +52,7 @@ struct ComputeController {
         }
         defer { if let watch { watch.0.remove(watch.token) } }
         let encoded = try await pool.run(cancellation: cancellation) { cancellation in
-            let json: JSONValue
-            do {
-                json = try JSONParser.parse(buffer.readableBytesView)
-            } catch let error as JSONSyntaxError {
-                throw Problem.malformed(error)
-            }
+            let json = try RequestBody.json(buffer.readableBytesView)
             let answer = try body(json, cancellation)
             // The last guard of "no response ever holds NaN or infinity".
             guard !answer.containsNonFinite else {

@@ -72,12 +72,7 @@ struct JobController {
         let key = try Self.idempotencyKey(request)
         let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
         let submission = try await pool.run { _ in
-            let json: JSONValue
-            do {
-                json = try JSONParser.parse(buffer.readableBytesView)
-            } catch let error as JSONSyntaxError {
-                throw Problem.malformed(error)
-            }
+            let json = try RequestBody.json(buffer.readableBytesView)
             let training = try TrainWire(json, limits: limits, budget: nil)
             return JobSubmission(
                 training: training, canonicalBody: Self.canonicalBody(json, seed: training.configuration.seed),

@@ -12,12 +12,7 @@ public enum RequestReader {
     /// /forward and /gradient (never /train, which may be long).
     public static func check(_ body: [UInt8], route: Route, limits: Limits = Limits(), compute: Bool = false) -> Problem? {
         do {
-            let json: JSONValue
-            do {
-                json = try JSONParser.parse(body)
-            } catch {
-                throw Problem.malformed(error)
-            }
+            let json = try RequestBody.json(body)
             switch route {
             case .forward:
                 if compute { _ = try ForwardWire.respond(to: json, limits: limits) }
