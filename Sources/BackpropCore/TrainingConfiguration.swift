@@ -1,29 +1,3 @@
-/// Samples and their targets, one row each.
-public struct Dataset: Sendable, Equatable {
-    public var inputs: Matrix
-    public var targets: Matrix
-
-    public init(inputs: Matrix, targets: Matrix) {
-        self.inputs = inputs
-        self.targets = targets
-    }
-}
-
-/// When to stop before the last epoch: once the watched loss has not improved
-/// by more than `minDelta` for `patience` epochs.
-public struct EarlyStopping: Sendable, Equatable {
-    public var patience: Int
-    public var minDelta: Double
-    /// Return the network of the best epoch rather than the last.
-    public var restoreBest: Bool
-
-    public init(patience: Int = 10, minDelta: Double = 0, restoreBest: Bool = true) {
-        self.patience = patience
-        self.minDelta = minDelta
-        self.restoreBest = restoreBest
-    }
-}
-
 /// How to train: the gradient-descent loop's settings.
 public struct TrainingConfiguration: Sendable, Equatable {
     /// The most epochs that may be asked for (keeps counters and histories in range).
@@ -95,52 +69,4 @@ public struct TrainingConfiguration: Sendable, Equatable {
             }
         }
     }
-}
-
-/// Why training stopped.
-public enum StopReason: String, Sendable {
-    case completed
-    case earlyStopping = "early_stopping"
-    /// A loss or parameter became non-finite; the last finite network is returned.
-    case diverged
-    /// The cancellation flag was raised; the network of the last whole epoch is returned.
-    case cancelled
-}
-
-/// The state after one epoch, as given to the progress callback.
-public struct EpochProgress: Sendable, Equatable {
-    public var epoch: Int
-    public var epochs: Int
-    public var loss: Double
-    public var validationLoss: Double?
-    /// True when this epoch is one of the history's points.
-    public var isHistoryPoint: Bool
-
-    public init(epoch: Int, epochs: Int, loss: Double, validationLoss: Double?, isHistoryPoint: Bool) {
-        self.epoch = epoch
-        self.epochs = epochs
-        self.loss = loss
-        self.validationLoss = validationLoss
-        self.isHistoryPoint = isHistoryPoint
-    }
-}
-
-/// The losses of sampled epochs: at most 1,000 points, always with the last epoch.
-public struct History: Sendable, Equatable {
-    public var epoch: [Int] = []
-    public var loss: [Double] = []
-    public var validationLoss: [Double]? = nil
-}
-
-/// The result of a training run.
-public struct TrainingResult: Sendable, Equatable {
-    public var network: Network
-    /// The epochs completed (for a diverged run, the last one whose network was finite).
-    public var epochsRun: Int
-    /// The data loss (no penalty) of the returned network over the training set.
-    public var loss: Double
-    /// The loss of the returned network over the validation set, where one is given.
-    public var validationLoss: Double?
-    public var history: History
-    public var stopped: StopReason
 }

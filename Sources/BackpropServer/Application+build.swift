@@ -89,7 +89,7 @@ func makeJobStore(
 ) -> (store: any JobStore & PooledJobStore, services: [any Service]) {
     guard let url = configuration.databaseURL else {
         let store = MemoryJobStore(
-            limits: .init(
+            bounds: .init(
                 running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
                 retention: .seconds(configuration.jobRetentionSeconds)))
         return (store, [])

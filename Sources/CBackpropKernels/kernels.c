@@ -89,11 +89,3 @@ void bp_gemm_strided(const double *a, long a_row, long a_col, const double *b, l
                      long m, long k, long n, int accumulate) {
     bp_gemm_strided_on(bp_kernels_vectorized(), a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
 }
-
-void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate) {
-    bp_gemm_strided(a, k, 1, b, n, c, n, m, k, n, accumulate);
-}
-
-void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n) {
-    bp_gemm_strided(a, 1, lda, b, n, c, n, m, k, n, 0);
-}

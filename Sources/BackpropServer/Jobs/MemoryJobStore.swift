@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// Past a bound, `submit` throws a 429 problem. On shutdown it takes no more jobs,
 /// lets running ones finish for a grace period, then cancels them.
 final class MemoryJobStore: JobStore {
-    struct Limits: Sendable {
+    struct Bounds: Sendable {
         var running: Int
         var queued: Int
         var kept: Int
@@ -34,14 +34,14 @@ final class MemoryJobStore: JobStore {
         var keys: [String: (bodyHash: [UInt8], id: String)] = [:]
     }
 
-    let limits: Limits
+    let bounds: Bounds
     /// The jobs' own threads, one per running slot.
     let pool: ComputePool
     private let state = NIOLockedValueBox(State())
 
-    init(limits: Limits) {
-        self.limits = limits
-        pool = ComputePool(threads: limits.running, queue: 0, metricsLabel: "jobs")
+    init(bounds: Bounds) {
+        self.bounds = bounds
+        pool = ComputePool(threads: bounds.running, queue: 0, metricsLabel: "jobs")
     }
 
     /// Registers a job and starts it in the background; returns it as queued (for the 202).
@@ -56,7 +56,7 @@ final class MemoryJobStore: JobStore {
             }
             if state.shuttingDown { return .failure(.shuttingDown) }
             let queued = state.jobs.values.filter { $0.status == .queued }.count
-            guard queued < limits.queued else { return .failure(.jobQueueFull(queued, limit: limits.queued)) }
+            guard queued < bounds.queued else { return .failure(.jobQueueFull(queued, limit: bounds.queued)) }
             state.jobs[job.id] = job
             state.order.append(job.id)
             if let idempotency = submission.idempotency {
@@ -187,7 +187,7 @@ final class MemoryJobStore: JobStore {
     private func acquireSlot(for job: Job) async -> Bool {
         await withCheckedContinuation { continuation in
             let granted = state.withLockedValue { state -> Bool in
-                if state.running < limits.running {
+                if state.running < bounds.running {
                     state.running += 1
                     return true
                 }
@@ -213,12 +213,12 @@ final class MemoryJobStore: JobStore {
     /// (and their idempotency keys).
     private func purge(_ state: inout State) {
         let now = Date()
-        let retention = Double(limits.retention.components.seconds)
+        let retention = Double(bounds.retention.components.seconds)
         var finished = 0
         for id in state.order.reversed() {
             guard let job = state.jobs[id], let finishedAt = job.finishedAt else { continue }
             finished += 1
-            if finished > limits.kept || now.timeIntervalSince(finishedAt) > retention {
+            if finished > bounds.kept || now.timeIntervalSince(finishedAt) > retention {
                 state.jobs[id] = nil
             }
         }
@@ -229,7 +229,7 @@ final class MemoryJobStore: JobStore {
     }
 }
 
-/// Shuts the registry down after the server has drained (see `JobRegistry.shutdown`).
+/// Shuts the registry down after the server has drained (see `JobStore.shutdown`).
 struct JobService: Service {
     let registry: any JobStore
     let grace: Duration

@@ -27,12 +27,6 @@ void bp_gemm_strided(const double *a, long a_row, long a_col, const double *b, l
 int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
                        long ldc, long m, long k, long n, int accumulate);
 
-/// c = a·b (or c += a·b when accumulate); a is m×k, b is k×n, c is m×n.
-void bp_gemm(const double *a, const double *b, double *c, long m, long k, long n, int accumulate);
-
-/// c = aᵀ·b; a is k×m with rows lda apart (lda ≥ m), b is k×n, c is m×n.
-void bp_gemm_tn(const double *a, long lda, const double *b, double *c, long m, long k, long n);
-
 /// The path this process uses: BP_PATH_PORTABLE, _AVX2, _AVX512 or _OPENBLAS (the trait).
 int bp_kernels_vectorized(void);
 
