@@ -18,44 +18,47 @@ struct Backprop: AsyncParsableCommand {
             --shutdown-grace seconds to finish before they are cancelled.
             """)
 
+    /// Every default is Configuration's own.
+    private static let defaults = Configuration()
+
     @Option(help: "The address to listen on (BACKPROP_HOST).")
-    var host = environment("HOST") ?? "127.0.0.1"
+    var host = environment("HOST") ?? Self.defaults.host
 
     @Option(help: "The port to listen on (BACKPROP_PORT).")
-    var port = environment("PORT").flatMap(Int.init) ?? 8080
+    var port = environment("PORT").flatMap(Int.init) ?? Self.defaults.port
 
     @Option(help: "The largest request body in bytes; larger is a 413 (BACKPROP_MAX_BODY_SIZE).")
-    var maxBodySize = environment("MAX_BODY_SIZE").flatMap(Int.init) ?? 16 * 1024 * 1024
+    var maxBodySize = environment("MAX_BODY_SIZE").flatMap(Int.init) ?? Self.defaults.maximumBodySize
 
     @Option(help: "The most weights and biases a network may have; more is a 422 (BACKPROP_MAX_PARAMETERS).")
-    var maxParameters = environment("MAX_PARAMETERS").flatMap(Int.init) ?? 10_000_000
+    var maxParameters = environment("MAX_PARAMETERS").flatMap(Int.init) ?? Self.defaults.maximumParameters
 
     @Option(help: """
         The most work POST /train does synchronously, in epochs × samples × parameters; \
         more is a 422 pointing to training jobs (BACKPROP_TRAIN_BUDGET).
         """)
-    var trainBudget = environment("TRAIN_BUDGET").flatMap(Int.init) ?? 20_000_000_000
+    var trainBudget = environment("TRAIN_BUDGET").flatMap(Int.init) ?? Self.defaults.synchronousTrainingBudget
 
     @Option(help: "Compute threads; default: the number of cores (BACKPROP_COMPUTE_THREADS).")
-    var computeThreads = environment("COMPUTE_THREADS").flatMap(Int.init) ?? Configuration().computeThreads
+    var computeThreads = environment("COMPUTE_THREADS").flatMap(Int.init) ?? Self.defaults.computeThreads
 
     @Option(help: "Computations that may wait for a thread; beyond that is a 429 (BACKPROP_COMPUTE_QUEUE).")
-    var computeQueue = environment("COMPUTE_QUEUE").flatMap(Int.init) ?? 64
+    var computeQueue = environment("COMPUTE_QUEUE").flatMap(Int.init) ?? Self.defaults.computeQueue
 
     @Option(help: "Training jobs that may wait to start; beyond that is a 429 (BACKPROP_JOB_QUEUE).")
-    var jobQueue = environment("JOB_QUEUE").flatMap(Int.init) ?? 16
+    var jobQueue = environment("JOB_QUEUE").flatMap(Int.init) ?? Self.defaults.jobQueue
 
     @Option(help: "Finished training jobs kept for GET (BACKPROP_JOBS_KEPT).")
-    var jobsKept = environment("JOBS_KEPT").flatMap(Int.init) ?? 100
+    var jobsKept = environment("JOBS_KEPT").flatMap(Int.init) ?? Self.defaults.jobsKept
 
     @Option(help: "Seconds a finished training job is kept (BACKPROP_JOB_RETENTION).")
-    var jobRetention = environment("JOB_RETENTION").flatMap(Int.init) ?? 3600
+    var jobRetention = environment("JOB_RETENTION").flatMap(Int.init) ?? Self.defaults.jobRetentionSeconds
 
     @Option(help: """
         On SIGTERM, seconds running jobs may take to finish before they are cancelled \
         (BACKPROP_SHUTDOWN_GRACE).
         """)
-    var shutdownGrace = environment("SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
+    var shutdownGrace = environment("SHUTDOWN_GRACE").flatMap(Int.init) ?? Self.defaults.shutdownGraceSeconds
 
     @Option(help: """
         The origin CORS allows: '*' for any (the default), an origin such as https://example.com, \
@@ -64,7 +67,7 @@ struct Backprop: AsyncParsableCommand {
     var corsOrigin = environment("CORS_ORIGIN") ?? "*"
 
     @Option(help: "Seconds an idle keep-alive connection stays open (BACKPROP_IDLE_TIMEOUT).")
-    var idleTimeout = environment("IDLE_TIMEOUT").flatMap(Int.init) ?? 60
+    var idleTimeout = environment("IDLE_TIMEOUT").flatMap(Int.init) ?? Self.defaults.idleTimeoutSeconds
 
     @Option(help: """
         An API key: every route but /health then needs 'Authorization: Bearer <key>' (BACKPROP_API_KEY; \
@@ -73,7 +76,7 @@ struct Backprop: AsyncParsableCommand {
     var apiKey: String?
 
     @Option(help: "Seconds a request body may take to arrive; after that the connection is closed (BACKPROP_REQUEST_TIMEOUT).")
-    var requestTimeout = environment("REQUEST_TIMEOUT").flatMap(Int.init) ?? 30
+    var requestTimeout = environment("REQUEST_TIMEOUT").flatMap(Int.init) ?? Self.defaults.requestTimeoutSeconds
 
     @Option(help: """
         A PostgreSQL URL, postgres://user:password@host:port/database?sslmode=…: training jobs then \
@@ -84,22 +87,22 @@ struct Backprop: AsyncParsableCommand {
     var databaseURL: String?
 
     @Option(help: "This replica's name in the job store; default host name and pid (BACKPROP_REPLICA_ID).")
-    var replicaID = environment("REPLICA_ID") ?? Configuration.defaultReplicaID
+    var replicaID = environment("REPLICA_ID") ?? Self.defaults.replicaID
 
     @Option(help: "Seconds a claimed job's lease lasts without a heartbeat (BACKPROP_LEASE_SECONDS).")
-    var leaseSeconds = environment("LEASE_SECONDS").flatMap(Int.init) ?? 15
+    var leaseSeconds = environment("LEASE_SECONDS").flatMap(Int.init) ?? Self.defaults.leaseSeconds
 
     @Option(help: "Seconds between the heartbeats that extend running jobs' leases (BACKPROP_HEARTBEAT_SECONDS).")
-    var heartbeatSeconds = environment("HEARTBEAT_SECONDS").flatMap(Int.init) ?? 5
+    var heartbeatSeconds = environment("HEARTBEAT_SECONDS").flatMap(Int.init) ?? Self.defaults.heartbeatSeconds
 
     @Option(help: "Claims a job may have before it fails, each ended by a replica stopping (BACKPROP_MAX_ATTEMPTS).")
-    var maxAttempts = environment("MAX_ATTEMPTS").flatMap(Int.init) ?? 3
+    var maxAttempts = environment("MAX_ATTEMPTS").flatMap(Int.init) ?? Self.defaults.maxAttempts
 
     @Option(help: "A running job checkpoints at most this often, in seconds (BACKPROP_CHECKPOINT_SECONDS).")
-    var checkpointSeconds = environment("CHECKPOINT_SECONDS").flatMap(Int.init) ?? 2
+    var checkpointSeconds = environment("CHECKPOINT_SECONDS").flatMap(Int.init) ?? Self.defaults.checkpointSeconds
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
-    var logLevel = environment("LOG_LEVEL") ?? "info"
+    var logLevel = environment("LOG_LEVEL") ?? Self.defaults.logLevel.rawValue
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
