@@ -28,12 +28,13 @@ extension PostgresJobStore {
                         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id, request, checkpoint, lease_token, attempt, progress_epoch
             """, logger: logger)
+        var claimed: ClaimedJob? = nil
         for try await row in rows.decode((String, String, ByteBuffer?, Int, Int, Int).self) {
-            return ClaimedJob(
+            claimed = ClaimedJob(
                 id: row.0, request: row.1, checkpoint: row.2.map { Array($0.readableBytesView) }, token: row.3,
                 attempt: row.4, progressEpoch: row.5)
         }
-        return nil
+        return claimed
     }
 
     /// Extends the leases of `tokens`; returns each still-held token and whether its cancel was requested.

@@ -3,7 +3,10 @@ import Foundation
 import NIOCore
 import PostgresNIO
 
-/// The store's SQL, one statement per operation, each atomic on its own. Writes
+/// The store's SQL, one statement per operation, each atomic on its own. Every
+/// result is read to its end, never left part-read: postgres-nio 1.33.2 traps
+/// (RowStreamStateMachine.channelReadComplete) when the server closes a connection
+/// whose row stream was abandoned mid-way, as a PostgreSQL restart does. Writes
 /// made for a running job name its lease token, so they change nothing once the
 /// lease is gone. Event numbers come from `jobs.last_seq`, incremented under the
 /// job row's lock in the same statement as the insert: no gaps, in commit order.
@@ -22,23 +25,26 @@ extension PostgresJobStore {
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id
             """, logger: logger)
-        for try await _ in rows.decode(String.self) { return true }
-        return false
+        var inserted = false
+        for try await _ in rows.decode(String.self) { inserted = true }
+        return inserted
     }
 
     func idempotent(_ key: String) async throws -> (id: String, bodyHash: [UInt8])? {
         let rows = try await client.query(
             "SELECT id, body_hash FROM jobs WHERE idempotency_key = \(key)", logger: logger)
+        var found: (id: String, bodyHash: [UInt8])? = nil
         for try await (id, hash) in rows.decode((String, ByteBuffer?).self) {
-            return (id, hash.map { Array($0.readableBytesView) } ?? [])
+            found = (id, hash.map { Array($0.readableBytesView) } ?? [])
         }
-        return nil
+        return found
     }
 
     func queuedCount() async throws -> Int {
         let rows = try await client.query("SELECT count(*) FROM jobs WHERE state = 'queued'", logger: logger)
-        for try await count in rows.decode(Int.self) { return count }
-        return 0
+        var total = 0
+        for try await count in rows.decode(Int.self) { total = count }
+        return total
     }
 
     func countsByState() async throws -> [String: Int] {
@@ -103,8 +109,9 @@ extension PostgresJobStore {
 
     func exists(_ id: String) async throws -> Bool {
         let rows = try await client.query("SELECT 1 FROM jobs WHERE id = \(id)", logger: logger)
-        for try await _ in rows.decode(Int.self) { return true }
-        return false
+        var found = false
+        for try await _ in rows.decode(Int.self) { found = true }
+        return found
     }
 
     /// JSON text the service wrote itself, back to a value.
