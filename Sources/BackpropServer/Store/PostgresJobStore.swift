@@ -175,16 +175,36 @@ final class PostgresJobStore: JobStore {
 
 struct TimeoutError: Error {}
 
-/// `operation`, or a `TimeoutError` after `timeout` (the operation is cancelled).
+/// `operation`, or a `TimeoutError` after `timeout` (the operation is then cancelled).
+///
+/// The caller gets its answer at the deadline even when the operation does not
+/// heed cancellation (a query waiting on a connection to a database that is gone):
+/// the operation runs as a task of its own, not as a child the caller must wait for.
 func withTimeout<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimeoutError()
+    let done = NIOLockedValueBox(false)
+    let claim: @Sendable () -> Bool = { done.withLockedValue { was in defer { was = true }; return !was } }
+    let work = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let task = Task {
+                do {
+                    let value = try await operation()
+                    if claim() { continuation.resume(returning: value) }
+                } catch {
+                    if claim() { continuation.resume(throwing: error) }
+                }
+            }
+            work.withLockedValue { $0 = task }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if claim() {
+                    task.cancel()
+                    continuation.resume(throwing: TimeoutError())
+                }
+            }
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    } onCancel: {
+        work.withLockedValue { $0 }?.cancel()
     }
 }
 
