@@ -20,26 +20,9 @@
 # initdb and the server run as user postgres (initdb refuses root) via runuser when
 # this shell is root; as the calling user otherwise.
 
-# Installs Debian packages without starting their services (a policy-rc.d that says
-# no, only while installing and only if there is none); waits for dpkg's lock if
-# another install holds it. Shared by .ci/postgres.sh and .ci/nginx.sh.
-_ci_apt_install() {
-    (
-        export DEBIAN_FRONTEND=noninteractive
-        policy=
-        if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-            policy=/usr/sbin/policy-rc.d
-            trap 'rm -f "$policy"' EXIT
-            trap 'exit 1' INT TERM
-            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
-        fi
-        for _ in 1 2 3; do
-            apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 && break
-            sleep 5
-        done
-        apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "$@" >&2
-    )
-}
+# shellcheck source=.ci/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # _ci_apt_install
+
 
 # Runs a command as the PostgreSQL OS user, from inside the temp dir (postgres may not
 # be able to read the caller's working directory).
