@@ -2,8 +2,12 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// The request-read timeout: a connection whose request body is still arriving
-/// `timeout` after its handler began reading it is closed.
+/// Deadlines on connections, swept rather than timed one by one:
+/// - the request-read timeout: a connection whose request body is still arriving
+///   `timeout` after its handler began reading it is closed;
+/// - the write timeout: a connection whose client has read nothing of an answer or
+///   event stream for the idle timeout is closed (`begin(_:within:)` around each write);
+/// - `closeSoon`: a connection answered without its body being read is closed shortly after.
 ///
 /// Why not one timer per request: a handler runs off the event loop, so scheduling a
 /// task on the connection's loop and cancelling it once the body is in are each a
@@ -17,7 +21,7 @@ import Synchronization
 ///
 /// The sweep is a service: first in the application's list, it is the last told to
 /// stop, after the server has drained, so slow bodies are cut off during a drain too.
-final class RequestReadDeadlines: Service, Sendable {
+final class ConnectionDeadlines: Service, Sendable {
     let timeout: Duration
     /// How often overdue reads are looked for: an eighth of the timeout, within 50 ms...1 s.
     let sweepInterval: Duration
@@ -38,12 +42,24 @@ final class RequestReadDeadlines: Service, Sendable {
 
     /// Starts the clock on a read from `channel`; pass the token to `end` once the body is in.
     func begin(_ channel: any Channel) -> Int {
-        let read = Read(channel: channel, deadline: .now + timeout)
+        begin(channel, within: timeout)
+    }
+
+    /// Closes `channel` unless `end` is called within `limit` (a read or a write).
+    func begin(_ channel: any Channel, within limit: Duration) -> Int {
+        let read = Read(channel: channel, deadline: .now + limit)
         return reads.withLock { state in
             state.next &+= 1
             state.reads[state.next] = read
             return state.next
         }
+    }
+
+    /// Closes `channel` within a second or two: its answer goes out first (the close
+    /// is not timed from when the answer is written; a second is ample on loopback and
+    /// for the small problem documents sent this way).
+    func closeSoon(_ channel: any Channel) {
+        _ = begin(channel, within: .seconds(1))
     }
 
     /// The read is over (read in full, failed, or already cut off by a sweep).

@@ -1,0 +1,77 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Backpressure on the socket for large request bodies: a connection whose request
+/// declares a body over `smallBody` bytes (or a chunked one) is not read any further
+/// until its handler has a memory reservation for the body and calls `open()`. A
+/// slow or waiting upload thus holds at most what one read brought in with its head,
+/// and slows only itself.
+///
+/// The gate also opens when the response's head goes out (a route that answers
+/// without reading the body, such as a 401 or 404, lets the server skip the rest) and
+/// on the next request's head. Its state lives on the connection's event loop; `open()`
+/// may be called from anywhere and hops there.
+final class BodyGate: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let smallBody: Int
+    // Event-loop state (hence @unchecked Sendable): touched only in the handler's
+    // callbacks and in the closure `open()` runs on the loop.
+    private var closed = false
+    private var readPending = false
+    private var context: ChannelHandlerContext?
+
+    init(smallBody: Int) {
+        self.smallBody = smallBody
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data) {
+            closed = Self.declaresLargeBody(head, over: smallBody)
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// True if the request's body may be larger than `limit`: its Content-Length says
+    /// so, or it has no length (chunked).
+    static func declaresLargeBody(_ head: HTTPRequest, over limit: Int) -> Bool {
+        if let length = head.headerFields[.contentLength] {
+            return Int(length).map { $0 > limit } ?? false
+        }
+        return head.headerFields[.transferEncoding] != nil
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if closed {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .head = unwrapOutboundIn(data) { letIn() }
+        context.write(data, promise: promise)
+    }
+
+    /// Lets the body in: the handler holds room for it.
+    func open(on eventLoop: any EventLoop) {
+        eventLoop.execute { self.letIn() }
+    }
+
+    private func letIn() {
+        closed = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+}
