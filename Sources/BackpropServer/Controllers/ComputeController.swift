@@ -11,8 +11,8 @@ struct ComputeController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
-    /// The request-read timeout, shared by every route that reads a body.
-    let readDeadlines: RequestReadDeadlines
+    /// The memory budget and the read and write deadlines.
+    let delivery: Delivery
     /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
     let jobs: JobController
 
@@ -37,21 +37,22 @@ struct ComputeController {
         }
     }
 
-    /// Collects the body, then parses, computes and encodes on the pool.
+    /// Collects the body, then parses, computes and encodes (or prepares to stream) on the pool.
     /// With `stopsWithClient`, the computation's flag is raised when the connection closes.
     func compute(
         _ request: Request, _ context: AppRequestContext, stopsWithClient: Bool = false,
         _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
-        let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
+        let (buffer, reservation) = try await request.collectBody(
+            upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
         let cancellation = CancellationFlag()
         var watch: (ConnectionWatch, token: Int)? = nil
         if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
             watch = (handler.watch, handler.watch.onDisconnect { cancellation.cancel() })
         }
         defer { if let watch { watch.0.remove(watch.token) } }
-        let encoded = try await pool.run(cancellation: cancellation) { cancellation in
+        let answer = try await pool.run(cancellation: cancellation) { cancellation in
             let json = try RequestBody.json(buffer.readableBytesView)
             let answer = try body(json, cancellation)
             // The last guard of "no response ever holds NaN or infinity".
@@ -60,8 +61,8 @@ struct ComputeController {
                     .unprocessableContent, title: "Result is not finite",
                     detail: "the result holds a number beyond the range of a double")
             }
-            return ByteBuffer.json(answer, pretty: pretty)
+            return try Answer(answer, pretty: pretty, reservation: reservation)
         }
-        return .json(buffer: encoded)
+        return delivery.response(answer, reservation: reservation, channel: context.channel)
     }
 }

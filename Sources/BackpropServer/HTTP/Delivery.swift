@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+
+/// What every route needs to send data back within the memory budget: the budget,
+/// and the deadlines that disconnect a client that stops reading.
+struct Delivery: Sendable {
+    let budget: MemoryBudget
+    let deadlines: ConnectionDeadlines
+    /// A client that reads nothing of an answer or stream for this long is disconnected.
+    let writeTimeout: Duration
+
+    /// A prepared answer as the response (see `Answer`).
+    func response(_ answer: Answer, reservation: MemoryReservation, channel: any Channel) -> Response {
+        answer.response(reservation: reservation, deadlines: deadlines, writeTimeout: writeTimeout, channel: channel)
+    }
+
+    /// `value` as the response, streamed if large; a 503 if the budget has no room for it.
+    func response(_ value: JSONValue, pretty: Bool, status: HTTPResponse.Status = .ok, channel: any Channel) throws(Problem) -> Response {
+        let reservation = MemoryReservation(budget: budget, kind: .answers)
+        var response = response(try Answer(value, pretty: pretty, reservation: reservation), reservation: reservation, channel: channel)
+        response.status = status
+        return response
+    }
+
+    /// Writes `buffer` to a streamed body, disconnecting the client if it reads none of it for `writeTimeout`.
+    func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter, channel: any Channel) async throws {
+        let token = deadlines.begin(channel, within: writeTimeout)
+        defer { deadlines.end(token) }
+        try await writer.write(buffer)
+    }
+}
