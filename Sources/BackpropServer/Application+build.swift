@@ -47,19 +47,21 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         maximumParameters: configuration.maximumParameters,
         synchronousTrainingBudget: configuration.synchronousTrainingBudget)
     let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-    let (store, storeServices) = makeJobStore(configuration, limits: limits, logger: logger)
-    let readDeadlines = RequestReadDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
+    let budget = makeMemoryBudget(configuration, logger: logger)
+    let (store, storeServices) = makeJobStore(configuration, limits: limits, budget: budget, logger: logger)
+    let readDeadlines = ConnectionDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
+    let delivery = Delivery(
+        budget: budget, deadlines: readDeadlines, writeTimeout: .seconds(configuration.idleTimeoutSeconds))
     let jobs = JobController(
         store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
-        readDeadlines: readDeadlines, grace: grace)
+        delivery: delivery, grace: grace)
     jobs.addRoutes(to: router)
     ComputeController(
-        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, readDeadlines: readDeadlines,
-        jobs: jobs)
+        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery, jobs: jobs)
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
     OperationsController(
-        registry: metrics, jobs: store, pools: [pool, store.pool],
+        registry: metrics, jobs: store, pools: [pool, store.pool], budget: budget,
         specification: OperationsController.bundledSpecification()
     )
     .addRoutes(to: router)
@@ -68,7 +70,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [DisconnectHandler()],
+                additionalChannelHandlers: [DisconnectHandler(), BodyGate(smallBody: budget.smallLimit)],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
@@ -85,13 +87,15 @@ public func buildApplication(_ configuration: Configuration) -> some Application
 /// The job store the configuration asks for: PostgreSQL with a database URL (with
 /// its client and loops as services that start first and stop last), else memory.
 func makeJobStore(
-    _ configuration: Configuration, limits: Limits, logger: Logger
+    _ configuration: Configuration, limits: Limits, budget: MemoryBudget, logger: Logger
 ) -> (store: any JobStore & PooledJobStore, services: [any Service]) {
     guard let url = configuration.databaseURL else {
+        // Kept results may use a quarter of the memory budget.
         let store = MemoryJobStore(
             bounds: .init(
                 running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
-                retention: .seconds(configuration.jobRetentionSeconds)))
+                retention: .seconds(configuration.jobRetentionSeconds), resultBytes: budget.total / 4),
+            budget: budget)
         return (store, [])
     }
     let store = PostgresJobStore(
@@ -104,6 +108,18 @@ func makeJobStore(
             retentionSeconds: configuration.jobRetentionSeconds),
         limits: limits, logger: logger)
     return (store, [store.client, PostgresJobStore.Service(store: store)])
+}
+
+/// The memory budget the configuration asks for, or the default; the figure is logged.
+func makeMemoryBudget(_ configuration: Configuration, logger: Logger) -> MemoryBudget {
+    let (total, source) = configuration.memoryBudget.map { ($0, "--memory-budget") } ?? MemoryBudget.defaultTotal()
+    let budget = MemoryBudget(total: total)
+    logger.info(
+        "memory budget",
+        metadata: [
+            "bytes": "\(budget.total)", "source": "\(source)", "small_request_reserve": "\(budget.smallReserve)",
+        ])
+    return budget
 }
 
 /// A job store with its own pool of job threads.

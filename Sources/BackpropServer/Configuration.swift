@@ -35,6 +35,10 @@ public struct Configuration: Sendable {
     public var idleTimeoutSeconds = 60
     /// Seconds a request body may take to arrive (then the connection is closed).
     public var requestTimeoutSeconds = 30
+    /// The memory budget in bytes: what the service holds for clients (bodies being
+    /// received, answers not yet written, kept results, stream buffers) stays within
+    /// it. Nil: three quarters of the container's memory limit, or of physical memory.
+    public var memoryBudget: Int? = nil
 
     /// A PostgreSQL URL (`postgres://user:password@host:port/database?sslmode=…`):
     /// jobs then live in that database, shared by every replica. Nil keeps them in

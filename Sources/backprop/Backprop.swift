@@ -101,6 +101,13 @@ struct Backprop: AsyncParsableCommand {
     @Option(help: "A running job checkpoints at most this often, in seconds (BACKPROP_CHECKPOINT_SECONDS).")
     var checkpointSeconds = environment("CHECKPOINT_SECONDS").flatMap(Int.init) ?? Self.defaults.checkpointSeconds
 
+    @Option(help: """
+        Bytes the service may hold for clients: bodies being received, answers not yet written, \
+        kept job results, stream buffers. Past it, large bodies wait unread and then get a 503. \
+        Default: 3/4 of the container's memory limit, or of physical memory (BACKPROP_MEMORY_BUDGET).
+        """)
+    var memoryBudget = environment("MEMORY_BUDGET").flatMap(Int.init) ?? Self.defaults.memoryBudget
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? Self.defaults.logLevel.rawValue
 
@@ -122,6 +129,9 @@ struct Backprop: AsyncParsableCommand {
             ("--job-retention", jobRetention), ("--shutdown-grace", shutdownGrace),
         ] where value < 0 {
             throw ValidationError("\(name) must be at least 0")
+        }
+        if let memoryBudget, memoryBudget < 16 << 20 {
+            throw ValidationError("--memory-budget must be at least 16 MiB (16777216)")
         }
         guard heartbeatSeconds < leaseSeconds else {
             throw ValidationError("--heartbeat-seconds must be less than --lease-seconds, so that leases are renewed in time")
@@ -158,6 +168,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.heartbeatSeconds = heartbeatSeconds
         configuration.maxAttempts = maxAttempts
         configuration.checkpointSeconds = checkpointSeconds
+        configuration.memoryBudget = memoryBudget
         try await buildApplication(configuration).runService()
     }
 }

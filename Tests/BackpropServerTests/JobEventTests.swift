@@ -12,7 +12,7 @@ import Testing
         }
         job.finish(.cancelled, reason: "test")
         var events: [JobEvent] = []
-        for await event in job.events(after: 0) { events.append(event) }
+        for await item in job.events(after: 0) { if case .event(let event) = item { events.append(event) } }
         let progress = events.filter { $0.kind == .progress }
         let points = progress.filter { event in
             guard case .object(let fields) = event.data, case .unsigned(let epoch)? = fields.first(where: { $0.key == "epoch" })?.value else { return false }

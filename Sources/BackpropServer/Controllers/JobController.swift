@@ -13,8 +13,8 @@ struct JobController {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
-    /// The request-read timeout, shared by every route that reads a body.
-    let readDeadlines: RequestReadDeadlines
+    /// The memory budget and the read and write deadlines.
+    let delivery: Delivery
     let grace: Duration
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
@@ -36,18 +36,19 @@ struct JobController {
             let pretty = try request.prettyFlag()
             let id = context.parameters.get("id") ?? ""
             guard let job = try await store.job(id) else { throw Problem.noSuchJob(id) }
-            return Response.json(job.json(full: true), pretty: pretty)
+            if job.resultDropped { throw Problem.resultDropped(job) }
+            return try delivery.response(job.json(full: true), pretty: pretty, channel: context.channel)
         }
         router.delete("/train/jobs/:id") { request, context in
             let pretty = try request.prettyFlag()
             let id = context.parameters.get("id") ?? ""
             guard let job = try await store.cancel(id) else { throw Problem.noSuchJob(id) }
-            return Response.json(job.json(full: true), pretty: pretty)
+            return try delivery.response(job.json(full: true), pretty: pretty, channel: context.channel)
         }
         router.get("/train/jobs/:id/events") { request, context in
             let id = context.parameters.get("id") ?? ""
             guard try await store.job(id) != nil else { throw Problem.noSuchJob(id) }
-            return EventStream.response(for: id, request: request, store: store, grace: grace)
+            return EventStream.response(for: id, request: request, store: store, grace: grace, delivery: delivery, channel: context.channel)
         }
     }
 
@@ -63,14 +64,16 @@ struct JobController {
             }
         }
         return EventStream.response(
-            for: job.id, request: request, store: store, grace: grace,
+            for: job.id, request: request, store: store, grace: grace, delivery: delivery, channel: context.channel,
             extraHeaders: [.location: "/train/jobs/\(job.id)"])
     }
 
     /// Reads and checks the body on the pool, then stores the job.
     private func submit(_ request: Request, _ context: AppRequestContext) async throws -> JobSnapshot {
         let key = try Self.idempotencyKey(request)
-        let buffer = try await request.collectBody(upTo: maximumBodySize, deadlines: readDeadlines, context: context)
+        let (buffer, reservation) = try await request.collectBody(
+            upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
+        defer { reservation.release() }
         let submission = try await pool.run { _ in
             let json = try RequestBody.json(buffer.readableBytesView)
             let training = try TrainWire(json, limits: limits, budget: nil)

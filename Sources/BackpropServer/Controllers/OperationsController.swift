@@ -10,6 +10,8 @@ struct OperationsController {
     let jobs: any JobStore
     /// The compute pools, whose gauges are recorded when /metrics is scraped.
     let pools: [ComputePool]
+    /// The memory budget, whose gauges are recorded when /metrics is scraped.
+    let budget: MemoryBudget
     let specification: [UInt8]?
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -38,6 +40,7 @@ struct OperationsController {
         router.get("/metrics") { _, _ in
             await jobs.recordMetrics()
             for pool in pools { pool.recordGauges() }
+            budget.recordMetrics()
             var bytes: [UInt8] = []
             registry.emit(into: &bytes)
             return Response(

@@ -22,7 +22,10 @@ final class Job: Sendable {
         var problem: Problem? = nil
         var events: [JobEvent] = []
         var lastProgressEvent = ContinuousClock.now
-        var subscribers: [Int: AsyncStream<JobEvent>.Continuation] = [:]
+        var subscribers: [Int: CappedEventStream] = [:]
+        /// The memory the result holds (charged to the budget), 0 once dropped.
+        var resultBytes = 0
+        var resultDropped = false
         var nextSubscriber = 0
     }
 
@@ -74,11 +77,12 @@ final class Job: Sendable {
     /// cancelled with a reason. Returns false if it had already ended.
     @discardableResult
     func finish(_ status: Status, result: JSONValue? = nil, problem: Problem? = nil, reason: String? = nil) -> Bool {
-        let subscribers = state.withLockedValue { state -> [AsyncStream<JobEvent>.Continuation]? in
-            guard !state.status.isFinished else { return nil }
+        state.withLockedValue { state -> Bool in
+            guard !state.status.isFinished else { return false }
             state.status = status
             state.finishedAt = Date()
             state.result = result
+            state.resultBytes = result?.memoryFootprint ?? 0
             state.problem = problem
             switch status {
             case .succeeded: append(.done, result ?? .null, to: &state)
@@ -88,51 +92,74 @@ final class Job: Sendable {
                     ("epoch", .unsigned(UInt64(state.epoch))), ("reason", .string(reason ?? "cancelled")),
                 ]), to: &state)
             }
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
+            state.subscribers = [:]  // the terminal event ended each stream
+            return true
         }
-        // Outside the lock: finishing runs each stream's onTermination, which takes it.
-        for continuation in subscribers ?? [] { continuation.finish() }
-        return subscribers != nil
     }
 
     private func append(_ kind: JobEvent.Kind, _ data: JSONValue, to state: inout State) {
         let event = JobEvent(id: state.events.count + 1, kind: kind, data: data)
         state.events.append(event)
-        for continuation in state.subscribers.values { continuation.yield(event) }
+        for (key, subscriber) in state.subscribers where !subscriber.yield(event) {
+            state.subscribers[key] = nil  // its buffer was full: it ended with a retry hint
+        }
+    }
+
+    /// The memory the result holds, 0 if none (or dropped).
+    var resultBytes: Int { state.withLockedValue { $0.resultBytes } }
+
+    /// Drops a succeeded job's result to free memory: GET then answers 410, and the
+    /// `done` event carries that problem instead. Returns the bytes freed.
+    func dropResult() -> Int {
+        state.withLockedValue { state in
+            guard state.result != nil else { return 0 }
+            let freed = state.resultBytes
+            state.result = nil
+            state.resultBytes = 0
+            state.resultDropped = true
+            if let last = state.events.last, last.kind == .done {
+                state.events[state.events.count - 1] = JobEvent(
+                    id: last.id, kind: .done, data: Problem.resultDropped(snapshot(of: state)).json)
+            }
+            return freed
+        }
     }
 
     /// Every event after `lastEventID`, then each new one as it comes; the stream
-    /// ends after the terminal event. Subscribing and replaying happen under the
-    /// same lock as appending, so nothing is repeated or missed.
-    func events(after lastEventID: Int) -> AsyncStream<JobEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: JobEvent.self)
+    /// ends after the terminal event, or with a retry hint if its consumer falls
+    /// `CappedEventStream.cap` events behind. Subscribing and replaying happen under
+    /// the same lock as appending, so nothing is repeated or missed.
+    func events(after lastEventID: Int) -> AsyncStream<JobStreamItem> {
         state.withLockedValue { state in
-            for event in state.events where event.id > lastEventID { continuation.yield(event) }
+            let replay = state.events.drop { $0.id <= lastEventID }
+            let (stream, continuation) = CappedEventStream.make(replay: replay.count)
+            for event in replay { continuation.yield(event) }
             if state.status.isFinished {
                 continuation.finish()
-                return
+                return stream
             }
             state.nextSubscriber += 1
             let key = state.nextSubscriber
+            // A consumer that leaves is forgotten at the next event (its yield fails):
+            // no termination callback, which would take this lock while `append` holds it.
             state.subscribers[key] = continuation
-            continuation.onTermination = { [weak self] _ in
-                self?.state.withLockedValue { _ = $0.subscribers.removeValue(forKey: key) }
-            }
+            return stream
         }
-        return stream
     }
 
     var finishedAt: Date? { state.withLockedValue { $0.finishedAt } }
 
     /// The job as it stands now.
     var snapshot: JobSnapshot {
-        state.withLockedValue { state in
-            JobSnapshot(
-                id: id, status: state.status, epoch: state.epoch, epochs: epochs, loss: state.loss,
-                validationLoss: state.validationLoss, createdAt: createdAt, startedAt: state.startedAt,
-                finishedAt: state.finishedAt, result: state.result, error: state.problem?.json)
-        }
+        state.withLockedValue { snapshot(of: $0) }
+    }
+
+    private func snapshot(of state: State) -> JobSnapshot {
+        JobSnapshot(
+            id: id, status: state.status, epoch: state.epoch, epochs: epochs, loss: state.loss,
+            validationLoss: state.validationLoss, createdAt: createdAt, startedAt: state.startedAt,
+            finishedAt: state.finishedAt, result: state.result, error: state.problem?.json,
+            resultDropped: state.resultDropped)
     }
 
     /// The job as GET /train/jobs/{id} shows it; with `full`, its result or problem.

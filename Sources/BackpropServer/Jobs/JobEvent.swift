@@ -10,10 +10,4 @@ struct JobEvent: Sendable, Equatable {
     let data: JSONValue
 
     var isTerminal: Bool { kind != .progress }
-
-    /// The event in `text/event-stream` framing: `id`, `event`, one `data` line, a blank line.
-    var text: String {
-        let json = String(decoding: JSONWriter.encode(data), as: UTF8.self)
-        return "id: \(id)\nevent: \(kind.rawValue)\ndata: \(json)\n\n"
-    }
 }

@@ -15,6 +15,9 @@ struct JobSnapshot: Sendable {
     var result: JSONValue?
     /// The problem, once failed.
     var error: JSONValue?
+    /// True once a succeeded job's result was dropped to keep kept results within
+    /// the memory budget (GET then answers 410).
+    var resultDropped = false
 
     /// The job document; with `full`, its result or problem.
     func json(full: Bool) -> JSONValue {
@@ -31,6 +34,7 @@ struct JobSnapshot: Sendable {
         if let finishedAt { fields.append(("finished_at", .string(Self.timestamp(finishedAt)))) }
         if full, let result { fields.append(("result", result)) }
         if full, let error { fields.append(("error", error)) }
+        if resultDropped { fields.append(("result_dropped", .bool(true))) }
         return .object(fields)
     }
 

@@ -70,6 +70,18 @@ extension Problem {
             detail: "the Idempotency-Key \"\(key)\" was already used with a different request body; use a new key for a new request")
     }
 
+    /// 410: a succeeded job whose result was dropped (the oldest go first) to keep
+    /// finished jobs' results within the memory budget.
+    static func resultDropped(_ job: JobSnapshot) -> Problem {
+        Problem(
+            .gone, title: "Result dropped",
+            detail: """
+                job \(job.id) succeeded, but its result is no longer kept: the oldest finished results \
+                are dropped first to keep results within the memory budget (--memory-budget); fetch \
+                results soon after jobs finish, or use the PostgreSQL job store, which keeps them in the database
+                """)
+    }
+
     /// 503 while the service shuts down.
     static var shuttingDown: Problem {
         Problem(.serviceUnavailable, title: "Shutting down", detail: "the service is shutting down and takes no new jobs", headers: [.retryAfter: "1"])

@@ -12,7 +12,8 @@ import ServiceLifecycle
 /// Bounds: at most `running` jobs train at once, on a pool of their own of that
 /// size (so long jobs never hold the threads that answer /forward and /gradient),
 /// at most `queued` wait, and finished jobs are kept for `retention` and at most
-/// `kept` of them.
+/// `kept` of them, and their results take at most `resultBytes` (the oldest are
+/// dropped first: their GET then answers 410). Results are charged to the memory budget.
 /// Past a bound, `submit` throws a 429 problem. On shutdown it takes no more jobs,
 /// lets running ones finish for a grace period, then cancels them.
 final class MemoryJobStore: JobStore {
@@ -21,6 +22,8 @@ final class MemoryJobStore: JobStore {
         var queued: Int
         var kept: Int
         var retention: Duration
+        /// The most memory finished jobs' results may hold together.
+        var resultBytes: Int
     }
 
     private struct State {
@@ -35,12 +38,15 @@ final class MemoryJobStore: JobStore {
     }
 
     let bounds: Bounds
+    /// Where kept results are counted.
+    let budget: MemoryBudget
     /// The jobs' own threads, one per running slot.
     let pool: ComputePool
     private let state = NIOLockedValueBox(State())
 
-    init(bounds: Bounds) {
+    init(bounds: Bounds, budget: MemoryBudget) {
         self.bounds = bounds
+        self.budget = budget
         pool = ComputePool(threads: bounds.running, queue: 0, metricsLabel: "jobs")
     }
 
@@ -83,14 +89,7 @@ final class MemoryJobStore: JobStore {
 
     func events(_ id: String, after lastEventID: Int) -> AsyncStream<JobStreamItem> {
         guard let job = kept(id) else { return AsyncStream { $0.finish() } }
-        let events = job.events(after: lastEventID)
-        return AsyncStream { continuation in
-            let task = Task {
-                for await event in events { continuation.yield(.event(event)) }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        return job.events(after: lastEventID)
     }
 
     /// Memory jobs cannot move to another replica: ready unless shutting down.
@@ -174,7 +173,10 @@ final class MemoryJobStore: JobStore {
                     job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
                 } else {
                     let elapsed = ContinuousClock.now - start
-                    job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds))
+                    if job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds)) {
+                        budget.charge(job.resultBytes, kind: .results)
+                        state.withLockedValue { purge(&$0) }
+                    }
                 }
             } catch let problem as Problem {
                 job.finish(.failed, problem: problem)
@@ -210,16 +212,25 @@ final class MemoryJobStore: JobStore {
     }
 
     /// Forgets finished jobs older than `retention`, and the oldest beyond `kept`
-    /// (and their idempotency keys).
+    /// (and their idempotency keys); drops the oldest results beyond `resultBytes`.
     private func purge(_ state: inout State) {
         let now = Date()
         let retention = Double(bounds.retention.components.seconds)
         var finished = 0
+        var resultBytes = 0
         for id in state.order.reversed() {
             guard let job = state.jobs[id], let finishedAt = job.finishedAt else { continue }
             finished += 1
             if finished > bounds.kept || now.timeIntervalSince(finishedAt) > retention {
                 state.jobs[id] = nil
+                budget.discharge(job.dropResult(), kind: .results)
+                continue
+            }
+            resultBytes += job.resultBytes
+            if resultBytes > bounds.resultBytes {
+                let freed = job.dropResult()
+                resultBytes -= freed
+                budget.discharge(freed, kind: .results)
             }
         }
         state.order.removeAll { state.jobs[$0] == nil }

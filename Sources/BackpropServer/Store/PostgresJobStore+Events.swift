@@ -7,7 +7,8 @@ extension PostgresJobStore {
     static let pollInterval = Duration.seconds(2)
 
     func events(_ id: String, after lastEventID: Int) -> AsyncStream<JobStreamItem> {
-        let (stream, continuation) = AsyncStream.makeStream(of: JobStreamItem.self)
+        let (stream, capped) = CappedEventStream.make()
+        let continuation = capped.base
         let key = state.withLockedValue { state -> Int? in
             guard state.phase == .serving else { return nil }
             state.nextStream += 1
@@ -33,12 +34,10 @@ extension PostgresJobStore {
                     metrics.databaseErrors.increment()  // the stream waits for the database to come back
                 }
                 for event in batch {
-                    continuation.yield(.event(event))
+                    // Ends the stream after the terminal event, or with a retry hint
+                    // once its consumer is `CappedEventStream.cap` events behind.
+                    guard capped.yield(event) else { return }
                     last = event.id
-                    if event.isTerminal {
-                        continuation.finish()
-                        return
-                    }
                 }
                 if batch.count < 256 { await bell.wait(timeout: Self.pollInterval) }
             }
