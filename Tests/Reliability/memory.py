@@ -18,7 +18,7 @@ The cases (the attack clients):
    each ends when the server answers or closes it (cap 45 s; the server's request
    timeout is 30 s). Accepted: a 4xx, a 503 with Retry-After, or a close.
 2. slow-readers: 100 connections each POST /forward with a small body whose answer
-   is about 19 MB (one generated layer, 1 input and 10000 outputs, 100 samples),
+   is about 19 MB (one generated layer, 1 input and 10000 outputs, 86 samples),
    then read 16 KiB every 0.2 s with a small SO_RCVBUF for 30 s, then close.
    Accepted: 200, or 503 / 429 with Retry-After.
 3. kept-jobs: 200 training jobs whose results are 1-million-parameter networks
@@ -52,7 +52,7 @@ Knobs (environment; defaults in brackets):
     MEMORY_BUDGET [536870912]  MEMORY_SLACK [157286400] (bytes over the budget the peak may reach)
     MEMORY_UPLOADS [300]  MEMORY_UPLOAD_BYTES [14000000]  MEMORY_UPLOAD_DECLARED [15000000]
     MEMORY_UPLOAD_CAP [45]
-    MEMORY_SLOW_READERS [100]  MEMORY_SLOW_OUTPUTS [10000]  MEMORY_SLOW_SAMPLES [100]
+    MEMORY_SLOW_READERS [100]  MEMORY_SLOW_OUTPUTS [10000]  MEMORY_SLOW_SAMPLES [86]
     MEMORY_SLOW_HOLD [30]  MEMORY_SLOW_CHUNK [16384]  MEMORY_SLOW_EVERY [0.2]
     MEMORY_JOBS [200]  MEMORY_JOB_UNITS [1000]  MEMORY_JOBS_WAIT [90]
     MEMORY_STREAMS [100]  MEMORY_STREAM_HOLD [30]  MEMORY_BIG_JOBS [4]  MEMORY_LONG_JOBS [2]
@@ -243,7 +243,7 @@ class Outcomes:
     def status(self, what: str, status: int, retry_after: str | None, allowed) -> None:
         """Records an answer; 5xx other than 503, 503/429 without Retry-After, and
         statuses not `allowed(status)` are unacceptable."""
-        label = str(status)
+        label = f"{what} {status}"
         bad = None
         if status >= 500 and status != 503:
             bad = f"{what}: {status}"
@@ -307,7 +307,7 @@ def attack_uploads(port: int, out: Outcomes, stop: threading.Event, connections:
         figures["ended_after"].append(time.monotonic() - started)
         if head_parsed is not None:
             status, headers = head_parsed
-            out.status("upload", status, headers.get("retry-after"),
+            out.status("answer", status, headers.get("retry-after"),
                        lambda s: 400 <= s < 500 or s == 503)
         else:
             out.record(label, bad)
@@ -444,7 +444,7 @@ def attack_slow_readers(port: int, out: Outcomes, stop: threading.Event, connect
         read += state["read"]
         if state["head"] is not None:
             status, headers = state["head"]
-            out.status("slow reader", status, headers.get("retry-after"), lambda s: s in (200, 429, 503))
+            out.status("answer", status, headers.get("retry-after"), lambda s: s in (200, 429, 503))
         elif state["open"]:
             out.record(f"no answer in {hold:.0f} s", f"slow reader: no answer in {hold:.0f} s")
         else:
@@ -454,7 +454,7 @@ def attack_slow_readers(port: int, out: Outcomes, stop: threading.Event, connect
 
 def case_slow_readers(port: int, out: Outcomes, stop: threading.Event, hold: float | None = None,
                       measure: bool = True) -> dict:
-    body = big_forward_body(env_int("MEMORY_SLOW_OUTPUTS", 10000), env_int("MEMORY_SLOW_SAMPLES", 100))
+    body = big_forward_body(env_int("MEMORY_SLOW_OUTPUTS", 10000), env_int("MEMORY_SLOW_SAMPLES", 86))
     figures = {}
     if measure:
         try:
@@ -687,7 +687,7 @@ def attack_stalled_streams(port: int, out: Outcomes, stop: threading.Event, stre
             status, headers = parsed
             out.status("stream", status, headers.get("retry-after"), lambda s: True)
         elif data is None:
-            out.record("stream: nothing received")
+            out.record("stream: nothing received yet")
         elif data == b"":
             out.record("stream: closed by the server")
         else:
