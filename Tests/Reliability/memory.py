@@ -789,7 +789,11 @@ def check_all(results: Results, name: str, server: Server, watch: Watch, outcome
 def run_case(name: str, options, results: Results) -> None:
     print(f"\nmemory: case {name}", flush=True)
     started = time.monotonic()
-    server = start_server(options)
+    try:
+        server = start_server(options)
+    except SystemExit as error:  # e.g. a server without --memory-budget: the case fails, the others still run
+        results.check(False, f"{name}: the server starts", str(error))
+        return
     try:
         time.sleep(0.5)
         idle = server.rss_kib() or 0
@@ -819,7 +823,11 @@ def run_case(name: str, options, results: Results) -> None:
 def run_soak(seconds: float, options, results: Results) -> None:
     """The four attacks at once, each in rounds until `seconds` have passed."""
     print(f"\nmemory: soak, the four attacks at once for {seconds:.0f} s", flush=True)
-    server = start_server(options)
+    try:
+        server = start_server(options)
+    except SystemExit as error:
+        results.check(False, "soak: the server starts", str(error))
+        return
     try:
         watch = Watch(server.port, server.pid).start()
         stop = threading.Event()
