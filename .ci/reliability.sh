@@ -8,11 +8,17 @@
 #   3. soak.py                60 s at 64 connections mixing /forward, /gradient, /train:
 #                             no errors, no 5xx, bit-identical answers, bounded RSS;
 #   4. shutdown_under_load.py SIGTERM under load: accepted requests answered in full,
-#                             new connections refused cleanly, exit code 0.
+#                             new connections refused cleanly, exit code 0;
+#   5. memory.py              with --memory-budget 512 MiB, four attacks (300 huge
+#                             uploads, 100 slow readers of ~19 MB answers, 200 jobs with
+#                             1M-parameter results, 100 stalled event streams), one
+#                             fresh server each: peak RSS under budget + 150 MiB, no
+#                             5xx but 503 with Retry-After, /health within 250 ms and
+#                             a normal client's /gradient all 200 (p99 < 100 ms).
 #
 # Each suite starts its own server (127.0.0.1, a free port) and stops it; the trap
-# below kills any that is left. Python 3 standard library only. About 3 minutes after
-# the build. Exits non-zero if any suite failed; the last line is `N passed, M failed`
+# below kills any that is left. Python 3 standard library only. About 6 minutes after
+# the build (memory.py alone about 2.5). Exits non-zero if any suite failed; the last line is `N passed, M failed`
 # summed over the suites.
 #
 # Knobs (environment):
@@ -20,7 +26,8 @@
 #   RELIABILITY_SKIP_BUILD=1  use the already built binary
 #   RELIABILITY_SOAK_SECONDS  soak duration (60)
 #   RELIABILITY_LOG_DIR       server logs and suite outputs (.build-reliability-logs)
-#   RELIABILITY_ONLY          a space-separated subset: "hostile slowloris soak shutdown"
+#   RELIABILITY_ONLY          a space-separated subset: "hostile slowloris soak shutdown memory"
+#   MEMORY_*                  memory.py's own knobs (counts, durations; see its docstring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +50,7 @@ export BACKPROP_BIN
 LOG_DIR=${RELIABILITY_LOG_DIR:-.build-reliability-logs}
 mkdir -p "$LOG_DIR"
 SOAK_SECONDS=${RELIABILITY_SOAK_SECONDS:-60}
-ONLY=${RELIABILITY_ONLY:-hostile slowloris soak shutdown}
+ONLY=${RELIABILITY_ONLY:-hostile slowloris soak shutdown memory}
 
 # Every server is a child of a python suite, which stops it on exit. Each suite also
 # writes its servers' pids to $RELIABILITY_PID_FILE, so that if a suite is killed,
@@ -118,6 +125,7 @@ run hostile 240 hostile.py
 run slowloris 150 slowloris.py --connections 300 --duration 20 --idle-timeout 5
 run soak $((SOAK_SECONDS + 120)) soak.py --duration "$SOAK_SECONDS" --connections 64
 run shutdown 120 shutdown_under_load.py --connections 32
+run memory 480 memory.py
 
 log "done"
 if ((${#failed_suites[@]})); then
