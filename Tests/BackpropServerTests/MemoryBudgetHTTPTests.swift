@@ -31,7 +31,7 @@ import Testing
             let response = try await client.post("/forward", Self.wideForward)
             #expect(response.status == .ok)
             #expect(response.headers[.contentLength] == nil, "streamed, so no length up front")
-            let body = try RequestBody.json(Array(Self.wideForward.utf8)[...])
+            let body = try BackpropServer.RequestBody.json(Array(Self.wideForward.utf8)[...])
             let expected = JSONWriter.encode(try ForwardWire.respond(to: body, limits: Limits()))
             #expect(expected.count > Answer.streamThreshold)
             #expect(Array(response.body.readableBytesView) == expected)

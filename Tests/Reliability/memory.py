@@ -180,6 +180,7 @@ class HealthProber(threading.Thread):
         self.latencies: list[float] = []
         self.failures: list[str] = []
         self.probes = 0
+        self.began = time.monotonic()
 
     def run(self) -> None:
         for _ in range(self.limit):
@@ -194,7 +195,7 @@ class HealthProber(threading.Thread):
                 if response.status != 200:
                     self.failures.append(f"status {response.status} after {elapsed * 1000:.0f} ms")
                 elif elapsed > HEALTH_LIMIT:
-                    self.failures.append(f"200 after {elapsed * 1000:.0f} ms")
+                    self.failures.append(f"200 after {elapsed * 1000:.0f} ms at {started - self.began:.1f} s")
             except (OSError, NoResponse) as error:
                 elapsed = time.monotonic() - started
                 self.latencies.append(elapsed)

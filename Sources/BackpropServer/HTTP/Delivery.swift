@@ -23,9 +23,14 @@ struct Delivery: Sendable {
     }
 
     /// Writes `buffer` to a streamed body, disconnecting the client if it reads none of it for `writeTimeout`.
+    ///
+    /// Then yields its thread: a write to a socket with room returns at once, so without
+    /// this a hundred streams encoding their pieces would hold the few threads of the
+    /// task pool and keep a `/health` waiting behind them for most of a second.
     func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter, channel: any Channel) async throws {
         let token = deadlines.begin(channel, within: writeTimeout)
         defer { deadlines.end(token) }
         try await writer.write(buffer)
+        await Task.yield()
     }
 }
