@@ -73,13 +73,17 @@ struct JobController {
         let key = try Self.idempotencyKey(request)
         let (buffer, reservation) = try await request.collectBody(
             upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
-        defer { reservation.release() }
         let submission = try await pool.run { _ in
             let json = try RequestBody.json(buffer.readableBytesView)
             let training = try TrainWire(json, limits: limits, budget: nil)
+            // The job holds its network and data until it ends: the body's room becomes theirs.
+            guard reservation.resizeIfFits(to: training.memoryFootprint, as: .jobs) else {
+                throw Problem.memoryBudgetExhausted
+            }
             return JobSubmission(
                 training: training, canonicalBody: Self.canonicalBody(json, seed: training.configuration.seed),
-                idempotency: key.map { ($0, Array(SHA256.hash(data: buffer.readableBytesView))) })
+                idempotency: key.map { ($0, Array(SHA256.hash(data: buffer.readableBytesView))) },
+                reservation: reservation)
         }
         return try await store.submit(submission)
     }

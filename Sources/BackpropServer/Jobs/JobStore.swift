@@ -38,6 +38,9 @@ struct JobSubmission: Sendable {
     var canonicalBody: [UInt8]
     /// From the `Idempotency-Key` header, with the SHA-256 of the request body.
     var idempotency: (key: String, bodyHash: [UInt8])?
+    /// The training's room in the memory budget (`TrainWire.memoryFootprint`), held
+    /// while the submission or the job it becomes holds the training.
+    var reservation: MemoryReservation? = nil
 }
 
 /// What a job's event stream yields.

@@ -73,7 +73,7 @@ final class MemoryJobStore: JobStore {
         let accepted = try outcome.get()
         guard accepted === job else { return accepted.snapshot }
         let queued = job.snapshot
-        Task { await run(job, training) }
+        Task { await run(job, training, reservation: submission.reservation) }
         return queued
     }
 
@@ -160,7 +160,8 @@ final class MemoryJobStore: JobStore {
 
     // MARK: Running
 
-    private func run(_ job: Job, _ training: TrainWire) async {
+    private func run(_ job: Job, _ training: TrainWire, reservation: MemoryReservation?) async {
+        defer { reservation?.release() }
         guard await acquireSlot(for: job) else { return }
         defer { releaseSlot() }
         guard job.start() else { return }
@@ -174,8 +175,8 @@ final class MemoryJobStore: JobStore {
                 } else {
                     let elapsed = ContinuousClock.now - start
                     if job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds)) {
-                        budget.charge(job.resultBytes, kind: .results)
-                        state.withLockedValue { purge(&$0) }
+                        reservation?.release()  // the training's room, for its result
+                        keepResult(of: job)
                     }
                 }
             } catch let problem as Problem {
@@ -209,6 +210,26 @@ final class MemoryJobStore: JobStore {
             return state.waiting.removeFirst().resume  // the slot passes to it
         }
         next?.resume(returning: true)
+    }
+
+    /// Counts a new result in the budget, within `resultBytes` and the room the budget
+    /// has: older results are dropped first to make room, and if there is still none,
+    /// this one is (its GET answers 410 at once). Results never take the budget past its total.
+    private func keepResult(of job: Job) {
+        state.withLockedValue { state in
+            purge(&state)
+            let bytes = job.resultBytes
+            guard bytes > 0 else { return }
+            var older = state.order.compactMap { state.jobs[$0] }.filter { $0 !== job && $0.resultBytes > 0 }
+            while budget.exchangeIfFits(0, kind: .results, fromReserve: 0, for: bytes, of: .results) == nil {
+                guard !older.isEmpty else {
+                    _ = job.dropResult()
+                    return
+                }
+                budget.discharge(older.removeFirst().dropResult(), kind: .results)
+            }
+            purge(&state)  // within `resultBytes`, now with this one counted
+        }
     }
 
     /// Forgets finished jobs older than `retention`, and the oldest beyond `kept`

@@ -22,7 +22,16 @@ import NIOConcurrencyHelpers
 final class MemoryBudget: Sendable {
     /// What the bytes are held for (the `kind` label on /metrics).
     enum Kind: String, Sendable, CaseIterable {
-        case bodies, answers, results, streams
+        /// Request bodies being received, and computed on.
+        case bodies
+        /// Answers not yet written.
+        case answers
+        /// Finished jobs' results (memory store).
+        case results
+        /// Event streams' pieces being written.
+        case streams
+        /// Training jobs' networks and data, queued or running (memory store).
+        case jobs
     }
 
     let total: Int

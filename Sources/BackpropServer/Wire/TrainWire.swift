@@ -14,6 +14,14 @@ struct TrainWire: Sendable {
     var validation: Dataset?
     var configuration: TrainingConfiguration
 
+    /// About the memory a job of this training holds: its data, and its network three
+    /// times over while it trains (weights, gradients, and optimizer state or results).
+    var memoryFootprint: Int {
+        let numbers = data.inputs.storage.count + data.targets.storage.count
+            + (validation.map { $0.inputs.storage.count + $0.targets.storage.count } ?? 0)
+        return (numbers + 3 * network.parameterCount) * 8
+    }
+
     /// Reads and checks a /train body, including the synchronous work budget when
     /// `budget` is given (training jobs pass nil).
     init(_ body: JSONValue, limits: Limits, budget: Int?) throws(Problem) {
