@@ -1,3 +1,4 @@
+import CBackpropKernels
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -57,7 +58,8 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         delivery: delivery, grace: grace)
     jobs.addRoutes(to: router)
     ComputeController(
-        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery, jobs: jobs)
+        pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
+        inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs)
         .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
     OperationsController(
@@ -114,6 +116,9 @@ func makeJobStore(
 func makeMemoryBudget(_ configuration: Configuration, logger: Logger) -> MemoryBudget {
     let (total, source) = configuration.memoryBudget.map { ($0, "--memory-budget") } ?? MemoryBudget.defaultTotal()
     let budget = MemoryBudget(total: total)
+    // Blocks of 1 MiB and more (bodies, answers, networks) go back to the system when
+    // freed, so the process's memory follows what the budget holds.
+    _ = bp_return_large_blocks_to_the_system(1 << 20)
     logger.info(
         "memory budget",
         metadata: [

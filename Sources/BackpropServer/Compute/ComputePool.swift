@@ -1,4 +1,5 @@
 import BackpropCore
+import CBackpropKernels
 import Dispatch
 import Foundation
 import Metrics
@@ -33,6 +34,8 @@ public final class ComputePool: Sendable {
     private struct State {
         /// Admitted computations: running plus queued; at most `threads + queue`.
         var admitted = 0
+        /// Small computations running inline, on their callers' threads; at most `threads + queue`.
+        var inline = 0
         var running = 0
         /// Once stopped, nothing is admitted.
         var stopped = false
@@ -81,12 +84,21 @@ public final class ComputePool: Sendable {
                 // Foundation names only the current thread, and knows which that is once `start` returned.
                 started.wait()
                 Thread.current.name = name
+                Self.lowerPriority()
                 serve()
                 exited.leave()
             }
             thread.start()
             started.signal()
         }
+    }
+
+    /// Runs the calling thread at nice 10 (Linux): computation then takes the cores
+    /// only when the event loops and the handlers' tasks leave them, so `/health`,
+    /// small requests and socket reads stay prompt while the cores are busy training.
+    /// Lowering a thread's own priority needs no privilege.
+    static func lowerPriority() {
+        _ = bp_set_thread_nice(10)
     }
 
     /// Computations waiting for a thread.
@@ -127,6 +139,39 @@ public final class ComputePool: Sendable {
         return try result.get()
     }
 
+    /// Runs `body` at once on the calling thread: a computation measured to be small
+    /// (`Configuration.inlineWork`), for which the hop to a pool thread would cost more
+    /// than the work. It is still admitted and counted: at most `threads + queue` run
+    /// inline at once, and beyond that (or once stopped) it is refused like `run`.
+    public func runInline<T>(_ body: () throws -> T) throws -> T {
+        let admitted = state.withLock { state -> Bool? in
+            guard !state.stopped else { return nil }
+            guard state.inline < threads + queue else { return false }
+            state.inline += 1
+            return true
+        }
+        switch admitted {
+        case true?: break
+        case false?: throw Self.busy(threads: threads, queue: queue)
+        case nil: throw Self.stopped
+        }
+        defer { state.withLock { $0.inline -= 1 } }
+        return try body()
+    }
+
+    static func busy(threads: Int, queue: Int) -> Problem {
+        Problem(
+            .tooManyRequests, title: "Server busy",
+            detail: "all \(threads) compute threads are busy and \(queue) requests are waiting; retry shortly",
+            headers: [.retryAfter: "1"])
+    }
+
+    static var stopped: Problem {
+        Problem(
+            .serviceUnavailable, title: "Shutting down",
+            detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
+    }
+
     /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full).
     private func submit(_ job: @escaping Job) -> Problem? {
         let admitted = state.withLock { state -> Bool? in
@@ -140,15 +185,8 @@ public final class ComputePool: Sendable {
         case true?:
             jobsReady.signal()
             return nil
-        case false?:
-            return Problem(
-                .tooManyRequests, title: "Server busy",
-                detail: "all \(threads) compute threads are busy and \(queue) requests are waiting; retry shortly",
-                headers: [.retryAfter: "1"])
-        case nil:
-            return Problem(
-                .serviceUnavailable, title: "Shutting down",
-                detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
+        case false?: return Self.busy(threads: threads, queue: queue)
+        case nil: return Self.stopped
         }
     }
 

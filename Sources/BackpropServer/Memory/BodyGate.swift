@@ -29,7 +29,12 @@ final class BodyGate: ChannelDuplexHandler, RemovableChannelHandler, @unchecked 
         self.smallBody = smallBody
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // One socket read per wake-up (NIO's default is four): what a waiting upload
+        // brought in with its head is then at most one read buffer (64 KiB), not four.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 

@@ -46,4 +46,12 @@ int bp_format_json_number(double value, char *out);
 /// plus 32 (the formatter's scratch).
 long bp_format_json_numbers(const double *values, long count, int spaced, char *out);
 
+
+/// Sets the calling thread's nice value (Linux; elsewhere nothing). 0 on success.
+int bp_set_thread_nice(int nice);
+
+/// Makes glibc map every allocation of at least `threshold` bytes on its own and give
+/// it back to the system when freed (a fixed M_MMAP_THRESHOLD). 0 on success.
+int bp_return_large_blocks_to_the_system(long threshold);
+
 #endif
