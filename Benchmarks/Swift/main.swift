@@ -184,7 +184,39 @@ func kernels() {
     report(fields)
 }
 
+/// What a `/gradient` request's whole work costs (parse, check, compute, encode) as its
+/// size (samples × parameters) grows: the measurement behind `Configuration.inlineWork`,
+/// the largest work served on the handler's task.
+func inline() throws {
+    let limits = Limits()
+    var rows: [[String: Any]] = []
+    for (inputs, units, samples) in [(3, 2, 1), (8, 8, 1), (16, 16, 1), (32, 32, 1), (16, 16, 8), (64, 64, 1), (45, 45, 2), (128, 128, 1)] {
+        var generator = SeededGenerator(seed: 5)
+        let weights = (0..<inputs).map { _ in "[" + (0..<units).map { _ in "\(generator.nextNormal())" }.joined(separator: ",") + "]" }
+        let input = (0..<samples).map { _ in "[" + (0..<inputs).map { _ in "\(generator.nextUnit())" }.joined(separator: ",") + "]" }
+        let target = (0..<samples).map { _ in "[" + (0..<units).map { _ in "\(generator.nextUnit())" }.joined(separator: ",") + "]" }
+        let body = Array(#"{"network": {"layers": [{"weights": [\#(weights.joined(separator: ","))]}]}, "input": [\#(input.joined(separator: ","))], "target": [\#(target.joined(separator: ","))]}"#.utf8)
+        let calls = max(2000, 2_000_000 / (inputs * units * samples + 200))
+        var times: [Double] = []
+        var sink = 0
+        for _ in 0..<repetitions {
+            times.append(try seconds {
+                for _ in 0..<calls {
+                    let json = try JSONParser.parse(body)
+                    var buffer = ByteBuffer()
+                    JSONWriter.encode(try GradientWire.respond(to: json, limits: limits), into: &buffer)
+                    sink &+= buffer.readableBytes
+                }
+            })
+        }
+        let work = WorkEstimate.samplesTimesParameters(try JSONParser.parse(body)) ?? -1
+        rows.append(["work": work, "body_bytes": body.count, "us": median(times) / Double(calls) * 1e6, "sink": sink])
+    }
+    report(["benchmark": "inline_gradient", "rows": rows])
+}
+
 if which == "all" || which == "small" { try small() }
+if which == "inline" { try inline() }
 if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "json" { try json() }

@@ -18,6 +18,15 @@ public struct Configuration: Sendable {
     public var computeThreads = System.coreCount
     /// Computations waiting for a thread beyond those running (429 above it).
     public var computeQueue = 64
+    /// A `/forward` or `/gradient` whose work (samples × parameters, read from its
+    /// shape) is at most this, in a body of at most `inlineBodySize` bytes, runs where
+    /// it arrives, on the handler's task, without the hop to the compute pool. Measured
+    /// (`BackpropBenchmarks inline`, BENCHMARKS.md): a whole /gradient of work 72 in
+    /// 1.6 KB takes about 35 µs, of work 272 in 5.7 KB about 80 µs. 0 sends every
+    /// request to the pool.
+    public var inlineWork = 128
+    /// Bodies above this many bytes always go to the pool (parsing them is work too).
+    public var inlineBodySize = 2048
     /// Origins allowed by CORS; nil allows any origin.
     public var corsOrigins: [String]? = nil
     /// Training jobs waiting to start (429 above it); at most `computeThreads` run at once.

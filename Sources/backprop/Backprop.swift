@@ -45,6 +45,13 @@ struct Backprop: AsyncParsableCommand {
     @Option(help: "Computations that may wait for a thread; beyond that is a 429 (BACKPROP_COMPUTE_QUEUE).")
     var computeQueue = environment("COMPUTE_QUEUE").flatMap(Int.init) ?? Self.defaults.computeQueue
 
+    @Option(help: """
+        A /forward or /gradient whose work (samples × parameters) is at most this, in a body \
+        of at most 2 KiB, runs at once on its handler's task instead of the compute pool; 0: \
+        never (BACKPROP_INLINE_WORK).
+        """)
+    var inlineWork = environment("INLINE_WORK").flatMap(Int.init) ?? Self.defaults.inlineWork
+
     @Option(help: "Training jobs that may wait to start; beyond that is a 429 (BACKPROP_JOB_QUEUE).")
     var jobQueue = environment("JOB_QUEUE").flatMap(Int.init) ?? Self.defaults.jobQueue
 
@@ -126,7 +133,7 @@ struct Backprop: AsyncParsableCommand {
         }
         for (name, value) in [
             ("--compute-queue", computeQueue), ("--job-queue", jobQueue), ("--jobs-kept", jobsKept),
-            ("--job-retention", jobRetention), ("--shutdown-grace", shutdownGrace),
+            ("--job-retention", jobRetention), ("--shutdown-grace", shutdownGrace), ("--inline-work", inlineWork),
         ] where value < 0 {
             throw ValidationError("\(name) must be at least 0")
         }
@@ -169,6 +176,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.maxAttempts = maxAttempts
         configuration.checkpointSeconds = checkpointSeconds
         configuration.memoryBudget = memoryBudget
+        configuration.inlineWork = inlineWork
         try await buildApplication(configuration).runService()
     }
 }

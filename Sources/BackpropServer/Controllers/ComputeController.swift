@@ -13,15 +13,19 @@ struct ComputeController {
     let maximumBodySize: Int
     /// The memory budget and the read and write deadlines.
     let delivery: Delivery
+    /// `/forward` and `/gradient` bodies up to `inlineBodySize` bytes whose work is at
+    /// most `inlineWork` run on the handler's task (`Configuration.inlineWork`).
+    let inlineWork: Int
+    let inlineBodySize: Int
     /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
     let jobs: JobController
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/forward") { request, context in
-            try await compute(request, context) { body, _ in try ForwardWire.respond(to: body, limits: limits) }
+            try await compute(request, context, inline: true) { body, _ in try ForwardWire.respond(to: body, limits: limits) }
         }
         router.post("/gradient") { request, context in
-            try await compute(request, context) { body, _ in try GradientWire.respond(to: body, limits: limits) }
+            try await compute(request, context, inline: true) { body, _ in try GradientWire.respond(to: body, limits: limits) }
         }
         router.post("/train") { request, context in
             if request.headers[.accept]?.contains("text/event-stream") == true {
@@ -38,22 +42,18 @@ struct ComputeController {
     }
 
     /// Collects the body, then parses, computes and encodes (or prepares to stream) on the pool.
-    /// With `stopsWithClient`, the computation's flag is raised when the connection closes.
+    /// With `inline`, a small body whose work is small is served right here instead
+    /// (still admitted by the pool). With `stopsWithClient`, the computation's flag is
+    /// raised when the connection closes.
     func compute(
-        _ request: Request, _ context: AppRequestContext, stopsWithClient: Bool = false,
+        _ request: Request, _ context: AppRequestContext, inline: Bool = false, stopsWithClient: Bool = false,
         _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
         let (buffer, reservation) = try await request.collectBody(
             upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
-        let cancellation = CancellationFlag()
-        var watch: (ConnectionWatch, token: Int)? = nil
-        if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
-            watch = (handler.watch, handler.watch.onDisconnect { cancellation.cancel() })
-        }
-        defer { if let watch { watch.0.remove(watch.token) } }
-        let answer = try await pool.run(cancellation: cancellation) { cancellation in
-            let json = try RequestBody.json(buffer.readableBytesView)
+        /// The computation's answer, checked and prepared for sending.
+        @Sendable func answer(_ json: JSONValue, _ cancellation: CancellationFlag) throws -> Answer {
             let answer = try body(json, cancellation)
             // The last guard of "no response ever holds NaN or infinity".
             guard !answer.containsNonFinite else {
@@ -63,6 +63,24 @@ struct ComputeController {
             }
             return try Answer(answer, pretty: pretty, reservation: reservation)
         }
-        return delivery.response(answer, reservation: reservation, channel: context.channel)
+        if inline, inlineWork > 0, buffer.readableBytes <= inlineBodySize {
+            let json = try RequestBody.json(buffer.readableBytesView)
+            if let work = WorkEstimate.samplesTimesParameters(json), work <= inlineWork {
+                let prepared = try pool.runInline { try answer(json, CancellationFlag()) }
+                return delivery.response(prepared, reservation: reservation, channel: context.channel)
+            }
+            let prepared = try await pool.run { cancellation in try answer(json, cancellation) }
+            return delivery.response(prepared, reservation: reservation, channel: context.channel)
+        }
+        let cancellation = CancellationFlag()
+        var watch: (ConnectionWatch, token: Int)? = nil
+        if stopsWithClient, let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
+            watch = (handler.watch, handler.watch.onDisconnect { cancellation.cancel() })
+        }
+        defer { if let watch { watch.0.remove(watch.token) } }
+        let prepared = try await pool.run(cancellation: cancellation) { cancellation in
+            try answer(try RequestBody.json(buffer.readableBytesView), cancellation)
+        }
+        return delivery.response(prepared, reservation: reservation, channel: context.channel)
     }
 }
