@@ -495,11 +495,22 @@ def long_job_body(seed: int) -> bytes:
                        "epochs": 1_000_000_000, "learning_rate": 0.5, "seed": seed}, separators=(",", ":")).encode()
 
 
+# In the soak, the other attacks may hold the whole budget for a while: a job refused
+# until the deadline with 503s (Retry-After) is then the budget working, not a fault.
+SOAK = False
+
+
 def submit_job(port: int, body: bytes, out: Outcomes, deadline: float, stop: threading.Event) -> str | None:
     """POST /train/jobs until a 202 (a 429 or 503 is retried after a short sleep, until `deadline`)."""
+    refused = False
     for _ in range(100_000):
-        if time.monotonic() >= deadline or stop.is_set():
-            out.record("submit gave up", "submit: no 202 before the deadline")
+        if stop.is_set():
+            return None  # the case (or soak) is over: not a refusal
+        if time.monotonic() >= deadline:
+            if SOAK and refused:
+                out.record("submit refused (503/429) until the deadline")
+            else:
+                out.record("submit gave up", "submit: no 202 before the deadline")
             return None
         try:
             response = request(port, "POST", "/train/jobs", body, JSON_HEADERS, timeout=30)
@@ -511,6 +522,7 @@ def submit_job(port: int, body: bytes, out: Outcomes, deadline: float, stop: thr
         if response.status == 202:
             return response.json()["id"]
         if response.status in (429, 503):
+            refused = bool(response.header("retry-after"))
             stop.wait(0.25)
             continue
         return None
@@ -560,7 +572,14 @@ def case_kept_jobs(port: int, out: Outcomes, stop: threading.Event, seconds: flo
         if stop.is_set():
             break
         try:
-            response = request(port, "GET", f"/train/jobs/{job_id}", timeout=60)
+            # A 503 with Retry-After (the memory budget has no room for the answer now)
+            # is retried a few times, as a client would.
+            for _ in range(10):
+                response = request(port, "GET", f"/train/jobs/{job_id}", timeout=60)
+                if response.status != 503 or not response.header("retry-after") or stop.is_set():
+                    break
+                out.record("get: 503 with Retry-After, retried")
+                time.sleep(min(float(response.header("retry-after") or 1), 2.0))
         except (OSError, NoResponse) as error:
             out.record("get: no answer", f"GET job: {error}")
             continue
@@ -587,7 +606,7 @@ def case_kept_jobs(port: int, out: Outcomes, stop: threading.Event, seconds: flo
             forgotten += 1
             out.record("get: 404 forgotten (--jobs-kept)")
         else:
-            out.status("GET job", response.status, response.header("retry-after"), lambda s: False)
+            out.status("GET job", response.status, response.header("retry-after"), lambda s: s == 503)
         del body, response
     if ids:
         out.record("newest job 200 with result" if newest_ok else "newest job NOT 200 with result",
@@ -900,6 +919,8 @@ def main() -> int:
     results = Results("memory")
     started = time.monotonic()
     if options.soak is not None:
+        global SOAK
+        SOAK = True
         run_soak(options.soak, options, results)
     else:
         for name in options.case or list(CASES):
