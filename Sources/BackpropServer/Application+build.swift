@@ -75,7 +75,8 @@ public func buildApplication(_ configuration: Configuration) -> some Application
                 additionalChannelHandlers: [DisconnectHandler(), BodyGate(smallBody: budget.smallLimit)],
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "backprop"),
+            address: .hostname(configuration.host, port: configuration.port), serverName: "backprop",
+            backlog: configuration.listenBacklog),
         // Shut down in reverse: the server drains, then jobs end (or are handed back),
         // then the pools stop, then the request-read timeout's sweep (which cuts off slow
         // bodies during the drain), and last the job store's loops and its database client.

@@ -40,6 +40,10 @@ public struct Configuration: Sendable {
     /// With a key, every route but /health needs `Authorization: Bearer <key>`.
     public var apiKey: String? = nil
     public var logLevel = Logger.Level.info
+    /// Connections the kernel may queue before they are accepted (capped by
+    /// `net.core.somaxconn`): a burst of new connections must not overflow it, or a
+    /// client's connect waits a second for its SYN to be sent again.
+    public var listenBacklog = 4096
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeoutSeconds = 60
     /// Seconds a request body may take to arrive (then the connection is closed).

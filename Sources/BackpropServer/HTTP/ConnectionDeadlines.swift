@@ -7,7 +7,6 @@ import Synchronization
 ///   `timeout` after its handler began reading it is closed;
 /// - the write timeout: a connection whose client has read nothing of an answer or
 ///   event stream for the idle timeout is closed (`begin(_:within:)` around each write);
-/// - `closeSoon`: a connection answered without its body being read is closed shortly after.
 ///
 /// Why not one timer per request: a handler runs off the event loop, so scheduling a
 /// task on the connection's loop and cancelling it once the body is in are each a
@@ -53,13 +52,6 @@ final class ConnectionDeadlines: Service, Sendable {
             state.reads[state.next] = read
             return state.next
         }
-    }
-
-    /// Closes `channel` within a second or two: its answer goes out first (the close
-    /// is not timed from when the answer is written; a second is ample on loopback and
-    /// for the small problem documents sent this way).
-    func closeSoon(_ channel: any Channel) {
-        _ = begin(channel, within: .seconds(1))
     }
 
     /// The read is over (read in full, failed, or already cut off by a sweep).

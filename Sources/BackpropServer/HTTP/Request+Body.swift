@@ -28,8 +28,8 @@ extension Request {
         let reservation = MemoryReservation(budget: budget, kind: .bodies)
         let expected = declared ?? (headers[.transferEncoding] != nil ? limit : 0)
         guard await reservation.acquire(expected, until: .now + deadlines.timeout - deadlines.sweepInterval) else {
-            // Closed after the answer has had time to go out; the body is never read.
-            deadlines.closeSoon(context.channel)
+            // `Connection: close`: BodyGate closes the connection once the 503 is out,
+            // without reading the body.
             throw Problem.memoryBudgetFull(waitedFor: deadlines.timeout)
         }
         if expected > budget.smallLimit || declared == nil,

@@ -10,8 +10,10 @@ import NIOHTTPTypes
 ///
 /// The gate also opens when the response's head goes out (a route that answers
 /// without reading the body, such as a 401 or 404, lets the server skip the rest) and
-/// on the next request's head. Its state lives on the connection's event loop; `open()`
-/// may be called from anywhere and hops there.
+/// on the next request's head, except for a response with `Connection: close` (the
+/// memory budget's 503 for a body that found no room): then the body is never read,
+/// and the connection is closed once the response is written. Its state lives on the
+/// connection's event loop; `open()` may be called from anywhere and hops there.
 final class BodyGate: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -23,6 +25,8 @@ final class BodyGate: ChannelDuplexHandler, RemovableChannelHandler, @unchecked 
     // callbacks and in the closure `open()` runs on the loop.
     private var closed = false
     private var readPending = false
+    /// The response being written ends the connection.
+    private var closing = false
     private var context: ChannelHandlerContext?
 
     init(smallBody: Int) {
@@ -63,8 +67,25 @@ final class BodyGate: ChannelDuplexHandler, RemovableChannelHandler, @unchecked 
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .head = unwrapOutboundIn(data) { letIn() }
-        context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
+            closing = response.headerFields[.connection] == "close"
+            if !closing { letIn() }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            guard closing else {
+                context.write(data, promise: promise)
+                return
+            }
+            // Draining an unread upload of megabytes only to close anyway would cost
+            // the event loop; close as soon as the answer is out instead.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.cascade(to: promise)
+            written.futureResult.whenComplete { _ in context.close(promise: nil) }
+            context.write(data, promise: written)
+        }
     }
 
     /// Lets the body in: the handler holds room for it.
