@@ -81,7 +81,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         // then the pools stop, then the request-read timeout's sweep (which cuts off slow
         // bodies during the drain), and last the job store's loops and its database client.
         services: storeServices + [
-            readDeadlines, ComputePoolService(pool: pool), ComputePoolService(pool: store.pool),
+            readDeadlines, budget, ComputePoolService(pool: pool), ComputePoolService(pool: store.pool),
             JobService(registry: store, grace: grace),
         ],
         logger: logger)

@@ -28,3 +28,11 @@ int bp_return_large_blocks_to_the_system(long threshold) {
     return 0;
 #endif
 }
+
+int bp_release_free_memory(void) {
+#if defined(__linux__) && defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

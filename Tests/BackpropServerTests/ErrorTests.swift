@@ -162,7 +162,7 @@ import Testing
     }
 
     @Test func fullComputeQueueIs429WithRetryAfter() async throws {
-        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0 })
+        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0; $0.inlineWork = 0 })
         try await app.test(.live) { client in
             // A /train that would run for minutes holds the only thread until its client hangs up.
             let slow = try RawConnection(port: try #require(client.port))
@@ -181,6 +181,34 @@ import Testing
             #expect(refused.headers[.contentType] == "application/problem+json")
             #expect(try JSONBody(refused)["status"]?.number == 429)
             slow.close()
+        }
+    }
+
+    /// With the pool full, a small /gradient is still served (inline, on its handler's
+    /// task), while one above --inline-work waits for the pool and gets the 429.
+    @Test func smallRequestsAreServedInlineWhileThePoolIsFull() async throws {
+        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0 })
+        try await app.test(.live) { client in
+            let slow = try RawConnection(port: try #require(client.port))
+            defer { slow.close() }
+            try slow.sendPost("/train", """
+                {"network": {"inputs": 50, "layers": [{"units": 50}, {"units": 1}], "seed": 1},
+                 "inputs": [[\(Array(repeating: "0.1", count: 50).joined(separator: ","))]], "targets": [1], "epochs": 5000000}
+                """)
+            // 8×20 weights, 1 sample: work 180, over the default 128, so it goes to the pool.
+            let weights = (0..<8).map { _ in "[" + Array(repeating: "0.1", count: 20).joined(separator: ",") + "]" }
+            let larger = #"{"network": {"layers": [{"weights": [\#(weights.joined(separator: ","))]}]}, "input": [\#(Array(repeating: "1", count: 8).joined(separator: ","))], "target": [\#(Array(repeating: "0", count: 20).joined(separator: ","))]}"#
+            var busy: TestResponse? = nil
+            for _ in 0..<100 where busy == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                let response = try await client.post("/gradient", larger)
+                if response.status == .tooManyRequests { busy = response }
+            }
+            #expect(busy != nil, "the larger /gradient waits for the busy pool")
+            for _ in 0..<20 {
+                let small = try await client.post("/gradient", SeedRequests.singleNeuron)
+                #expect(small.status == .ok)
+            }
         }
     }
 

@@ -76,7 +76,8 @@ import Testing
     /// With one compute thread and no queue, a /train that runs for minutes holds the
     /// pool; once its client hangs up, the pool frees within a batch and serves again.
     @Test func trainStopsWhenTheClientDisconnects() async throws {
-        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0 })
+        // Every /gradient through the pool (none inline), so the busy pool shows.
+        let app = buildApplication(testConfiguration { $0.computeThreads = 1; $0.computeQueue = 0; $0.inlineWork = 0 })
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let connection = try RawConnection(port: port)

@@ -72,6 +72,7 @@ import argparse
 import errno
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import selectors
@@ -203,24 +204,57 @@ class HealthProber(threading.Thread):
             self.stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
 
+def _watch_clients(port: int, pipe) -> None:
+    """In a child process: the normal client and the /health prober until told to
+    stop, then their figures sent back."""
+    normal, health = NormalClient(port), HealthProber(port)
+    normal.start()
+    health.start()
+    pipe.poll(3600)  # the stop message (bounded)
+    for thread in (normal, health):
+        thread.stop.set()
+    for thread in (normal, health):
+        thread.join(30)
+    pipe.send((
+        {"latencies": normal.latencies, "statuses": dict(normal.statuses), "errors": normal.errors},
+        {"latencies": health.latencies, "failures": health.failures, "probes": health.probes},
+    ))
+
+
 class Watch:
-    """The three watchers of a case."""
+    """The three watchers of a case. The normal client and the /health prober run in a
+    process of their own: in the attack clients' process they would wait for its
+    interpreter lock, and their latencies would be the clients' as much as the server's."""
 
     def __init__(self, port: int, pid: int):
+        self.port = port
         self.rss = RSSSampler(pid)
-        self.normal = NormalClient(port)
+        self.normal = NormalClient(port)  # replaced by the child's figures at stop
         self.health = HealthProber(port)
 
     def start(self) -> "Watch":
-        for thread in (self.rss, self.normal, self.health):
-            thread.start()
+        self.rss.start()
+        self.pipe, child = multiprocessing.get_context("fork").Pipe()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_watch_clients, args=(self.port, child), daemon=True)
+        self.process.start()
         return self
 
     def stop(self) -> None:
-        for thread in (self.normal, self.health, self.rss):
-            thread.stop.set()
-        for thread in (self.normal, self.health, self.rss):
-            thread.join(30)
+        self.pipe.send("stop")
+        if self.pipe.poll(90):
+            normal, health = self.pipe.recv()
+            self.normal.latencies, self.normal.errors = normal["latencies"], normal["errors"]
+            self.normal.statuses = Counter(normal["statuses"])
+            self.health.latencies, self.health.failures = health["latencies"], health["failures"]
+            self.health.probes = health["probes"]
+        else:
+            self.health.failures.append("the watchers' process sent no figures")
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.kill()
+        self.rss.stop.set()
+        self.rss.join(30)
 
 
 # --------------------------------------------------------------------------- attack outcomes

@@ -1,5 +1,7 @@
+import CBackpropKernels
 import Metrics
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// One bound over everything the service holds on behalf of clients: request bodies
 /// being received (and computed on), answers not yet written, finished jobs' results,
@@ -19,7 +21,7 @@ import NIOConcurrencyHelpers
 /// `smallLimit`), so /gradient and /health keep answering during a flood of large
 /// uploads: large reservations may use only `total - smallReserve`, small ones use
 /// the reserve first, then the rest.
-final class MemoryBudget: Sendable {
+final class MemoryBudget: Service, Sendable {
     /// What the bytes are held for (the `kind` label on /metrics).
     enum Kind: String, Sendable, CaseIterable {
         /// Request bodies being received, and computed on.
@@ -53,6 +55,8 @@ final class MemoryBudget: Sendable {
         /// Large reservations waiting for room, first come first served.
         var waiters: [Waiter] = []
         var nextWaiter = 0
+        /// The most held since the allocator last gave free memory back.
+        var peakSinceTrim = 0
 
         var all: Int { held.values.reduce(0, +) }
     }
@@ -100,7 +104,24 @@ final class MemoryBudget: Sendable {
         if !small, !state.waiters.isEmpty { return nil }
         guard state.all - state.small + bytes <= total - smallReserve else { return nil }
         state.held[kind, default: 0] += bytes
+        state.peakSinceTrim = max(state.peakSinceTrim, state.all)
         return 0
+    }
+
+    /// Every 2 s, once what is held has fallen 32 MiB below its peak since the last
+    /// time, asks the allocator to give its free pages back: blocks under 1 MiB (an
+    /// answer's rows, a body's pieces) otherwise stay in the process after a burst.
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .seconds(2))
+                let fallen = self.state.withLockedValue { state -> Bool in
+                    defer { state.peakSinceTrim = state.all }
+                    return state.peakSinceTrim - state.all >= 32 << 20
+                }
+                if fallen { _ = bp_release_free_memory() }
+            }
+        }
     }
 
     /// Waits until `bytes` fit (first come first served) or `deadline` passes (then false).
@@ -158,6 +179,7 @@ final class MemoryBudget: Sendable {
             state.held[first.kind, default: 0] += first.bytes
             granted.append(first)
         }
+        state.peakSinceTrim = max(state.peakSinceTrim, state.all)
         return granted
     }
 
@@ -170,6 +192,7 @@ final class MemoryBudget: Sendable {
             state.held[kind, default: 0] -= bytes
             state.held[newKind, default: 0] += newBytes
             state.small -= fromReserve - kept
+            state.peakSinceTrim = max(state.peakSinceTrim, state.all)
             return newBytes < bytes ? admit(&state) : []
         }
         for waiter in granted { waiter.continuation.resume(returning: true) }
@@ -186,6 +209,7 @@ final class MemoryBudget: Sendable {
             state.held[kind, default: 0] -= bytes
             state.held[newKind, default: 0] += newBytes
             state.small -= fromReserve - kept
+            state.peakSinceTrim = max(state.peakSinceTrim, state.all)
             return true
         }
         return fits ? kept : nil
@@ -196,7 +220,10 @@ final class MemoryBudget: Sendable {
     /// Counts bytes the service already holds; never refused, may pass the total.
     func charge(_ bytes: Int, kind: Kind) {
         guard bytes != 0 else { return }
-        state.withLockedValue { $0.held[kind, default: 0] += bytes }
+        state.withLockedValue { state in
+            state.held[kind, default: 0] += bytes
+            state.peakSinceTrim = max(state.peakSinceTrim, state.all)
+        }
     }
 
     /// Stops counting bytes charged with `charge` (they were freed).

@@ -9,11 +9,13 @@ public enum WorkEstimate {
         guard let network = body["network"], case .array(let layers)? = network["layers"], let input = body["input"]
         else { return nil }
         var fanIn = network["inputs"].flatMap(\.doubleValue).flatMap { Int(exactly: $0) }
+        var firstFanIn = fanIn
         var parameters = 0
         for layer in layers {
             let units: Int
             if let weights = layer["weights"] {
                 guard let (rows, columns) = shape(weights) else { return nil }
+                if parameters == 0 { firstFanIn = rows }
                 units = columns
                 parameters += rows * columns + units
             } else if let count = layer["units"]?.doubleValue.flatMap({ Int(exactly: $0) }), count > 0, let fanIn {
@@ -28,7 +30,8 @@ public enum WorkEstimate {
         let samples: Int
         switch input {
         case .number, .unsigned: samples = 1
-        case .numbers(let values): samples = max(values.count, 1)  // one sample, or one value per sample
+        // One sample of the network's inputs, or else one value per sample.
+        case .numbers(let values): samples = values.count == firstFanIn ? 1 : max(values.count, 1)
         case .array(let rows): samples = max(rows.count, 1)
         default: return nil
         }

@@ -54,4 +54,7 @@ int bp_set_thread_nice(int nice);
 /// it back to the system when freed (a fixed M_MMAP_THRESHOLD). 0 on success.
 int bp_return_large_blocks_to_the_system(long threshold);
 
+/// Gives the allocator's free pages back to the system (glibc malloc_trim); 1 if any were.
+int bp_release_free_memory(void);
+
 #endif
