@@ -43,15 +43,15 @@ import Testing
         }
     }
 
-    @Test func aLargeAnswerThatDoesNotFitIsA503() async throws {
+    @Test func anAnswerLargerThanTheBudgetIsA422() async throws {
         // 16 MiB: 4 MiB reserved for small requests, 12 MiB for the rest; the answer holds
-        // 2 M numbers (16 MB), so it never fits.
+        // 2 M numbers (16 MB), so it could never fit: no retry would help.
         let app = buildApplication(testConfiguration { $0.memoryBudget = 16 * Self.mib })
         try await app.test(.live) { client in
             let refused = try await client.post("/forward", Self.wideForward(units: 20_000))
-            #expect(refused.status == .serviceUnavailable)
-            #expect(refused.headers[.retryAfter] != nil)
-            #expect(String(buffer: refused.body).contains("Memory budget full"))
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.headers[.retryAfter] == nil)
+            #expect(try JSONBody(refused)["title"]?.string == "Answer too large")
             // Small requests still go through.
             let small = try await client.post("/gradient", SeedRequests.singleNeuron)
             #expect(small.status == .ok)

@@ -23,7 +23,13 @@ enum Answer: Sendable {
             return
         }
         // The value, a piece being filled and one being written.
-        guard reservation.resizeIfFits(to: value.memoryFootprint + 2 * Self.chunkSize, as: .answers) else {
+        let held = value.memoryFootprint + 2 * Self.chunkSize
+        let budget = reservation.budget
+        guard held <= budget.total - budget.smallReserve else {
+            // No retry could ever fit it: a 422, not a 503.
+            throw .answerTooLarge(held, budget: budget.total)
+        }
+        guard reservation.resizeIfFits(to: held, as: .answers) else {
             throw .memoryBudgetExhausted
         }
         self = .streamed(value, pretty: pretty)

@@ -84,6 +84,16 @@ extension Problem {
             headers: [.retryAfter: "5", .connection: "close"])
     }
 
+    /// 422: an answer larger than the memory budget could ever hold.
+    static func answerTooLarge(_ bytes: Int, budget: Int) -> Problem {
+        Problem(
+            .unprocessableContent, title: "Answer too large",
+            detail: """
+                the answer would hold about \(bytes >> 20) MiB, more than this server's memory budget \
+                (\(budget >> 20) MiB) allows for answers; send fewer samples per request
+                """)
+    }
+
     /// 503: a computation's answer would not fit the memory budget now.
     static var memoryBudgetExhausted: Problem {
         Problem(
