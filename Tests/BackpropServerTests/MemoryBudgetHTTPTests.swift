@@ -58,6 +58,34 @@ import Testing
         }
     }
 
+    @Test func aClientThatReadsNothingOfALargeAnswerIsDisconnected() async throws {
+        // A 38 MB answer: far more than the loopback's socket buffers take, so its writer
+        // waits for the client; after the 1 s idle timeout the connection is closed and
+        // the answer's room given back.
+        let app = buildApplication(testConfiguration { $0.idleTimeoutSeconds = 1 })
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let stalled = try RawConnection(port: port)
+            defer { stalled.close() }
+            try stalled.sendPost("/forward", Self.wideForward(units: 20_000))
+            var held: Double? = nil
+            var released = false
+            for _ in 0..<100 where !released {
+                try await Task.sleep(for: .milliseconds(100))
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                let now = Self.metric(metrics, #"backprop_memory_held_bytes{kind="answers"}"#)
+                if held == nil, let now, now > 0 { held = now }
+                released = held != nil && now == 0
+            }
+            #expect((held ?? 0) > 10_000_000, "the answer was held while it waited: \(String(describing: held))")
+            #expect(released, "and given back once the client was disconnected")
+            // What the client gets is the start of the answer, then the end of the connection.
+            let received = await stalled.readToEnd(timeout: .seconds(20))
+            #expect(received.starts(with: Array("HTTP/1.1 200".utf8)))
+            #expect(received.count > 0 && received.count < 38_000_000)
+        }
+    }
+
     @Test func aLargeBodyWithNoRoomWaitsUnreadThenGetsA503WhileSmallOnesPass() async throws {
         let app = buildApplication(testConfiguration {
             $0.memoryBudget = 16 * Self.mib

@@ -71,6 +71,24 @@ public final class RawConnection {
         return String(decoding: received, as: UTF8.self)
     }
 
+    /// Every byte until the server closes the connection (or `timeout` passes).
+    public func readToEnd(timeout: Duration = .seconds(30)) async -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 { break }
+            if count > 0 {
+                received.append(contentsOf: buffer[0..<count])
+                continue
+            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return received
+    }
+
     /// Hangs up.
     public func close() { _ = Glibc.close(descriptor) }
 }
