@@ -28,7 +28,9 @@ struct ComputeController {
             try await compute(request, context, inline: true) { body, _ in try GradientWire.respond(to: body, limits: limits) }
         }
         router.post("/train") { request, context in
-            if request.headers[.accept]?.contains("text/event-stream") == true {
+            // RFC 9110 negotiation: a stream only when it is strictly preferred to JSON
+            // (a generated client's default `application/json, text/event-stream` gets JSON).
+            if MediaPreference(accept: request.headers[.accept]).prefersEventStream {
                 return try await jobs.streamTraining(request, context)
             }
             return try await compute(request, context, stopsWithClient: true) { body, cancellation in
