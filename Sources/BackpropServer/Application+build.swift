@@ -20,6 +20,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     logger.logLevel = configuration.logLevel
     let pool = ComputePool(threads: configuration.computeThreads, queue: configuration.computeQueue)
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: RequestIDMiddleware())
     if configuration.logLevel <= .info {
         // Every request is logged at info; below that level the middleware would only cost.
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -36,9 +37,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
             allowOrigin: origin,
             allowHeaders: [
                 .accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!,
-                HTTPField.Name("Idempotency-Key")!,
+                HTTPField.Name("Idempotency-Key")!, RequestIDMiddleware.header,
             ],
-            allowMethods: [.get, .post, .delete, .head, .options], maxAge: .seconds(600)))
+            allowMethods: [.get, .post, .delete, .head, .options],
+            exposedHeaders: ["Location", "Retry-After", "X-Request-Id"], maxAge: .seconds(600)))
     if let apiKey = configuration.apiKey, !apiKey.isEmpty {
         router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
     }

@@ -84,7 +84,12 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let pretty = request.uri.queryParameters.get("pretty") == "true"
-        var response = Response.json(json, status: status, pretty: pretty)
+        var body = json
+        if let id = (context as? AppRequestContext)?.requestID, !id.isEmpty, case .object(var fields) = body {
+            fields.append(("request_id", .string(id)))
+            body = .object(fields)
+        }
+        var response = Response.json(body, status: status, pretty: pretty)
         response.headers[.contentType] = "application/problem+json"
         response.headers.append(contentsOf: headers)
         return response

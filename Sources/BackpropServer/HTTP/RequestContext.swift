@@ -7,6 +7,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let channel: any Channel
     public var maxUploadSize: Int
+    /// This request's id (`RequestIDMiddleware`), echoed in `X-Request-Id` and in problems.
+    public var requestID = ""
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
