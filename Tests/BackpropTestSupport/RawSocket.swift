@@ -54,25 +54,16 @@ public final class RawConnection {
     /// between non-blocking reads it sleeps as a task, so a server running in the
     /// same process keeps its threads.
     public func read(until marker: String, timeout: Duration = .seconds(30)) async -> String {
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if count == 0 { break }
-            if count > 0 {
-                received.append(contentsOf: buffer[0..<count])
-                if String(decoding: received, as: UTF8.self).contains(marker) { break }
-                continue
-            }
-            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return String(decoding: received, as: UTF8.self)
+        String(decoding: await receive(timeout: timeout) { String(decoding: $0, as: UTF8.self).contains(marker) }, as: UTF8.self)
     }
 
     /// Every byte until the server closes the connection (or `timeout` passes).
     public func readToEnd(timeout: Duration = .seconds(30)) async -> [UInt8] {
+        await receive(timeout: timeout) { _ in false }
+    }
+
+    /// Reads until `done` says so of what has arrived, the server closes, or `timeout` passes.
+    private func receive(timeout: Duration, until done: ([UInt8]) -> Bool) async -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = ContinuousClock.now + timeout
@@ -81,6 +72,7 @@ public final class RawConnection {
             if count == 0 { break }
             if count > 0 {
                 received.append(contentsOf: buffer[0..<count])
+                if done(received) { break }
                 continue
             }
             guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { break }

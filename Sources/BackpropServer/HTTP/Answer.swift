@@ -36,17 +36,14 @@ enum Answer: Sendable {
     }
 
     /// The response. A streamed answer's room is given back once it is written or its
-    /// connection is gone; a client that reads nothing of it for `writeTimeout` is
-    /// disconnected (`deadlines`).
-    func response(
-        reservation: MemoryReservation, deadlines: ConnectionDeadlines, writeTimeout: Duration, channel: any Channel
-    ) -> Response {
+    /// connection is gone; a client that reads nothing of it for the write timeout is
+    /// disconnected (`Delivery.write`).
+    func response(reservation: MemoryReservation, delivery: Delivery, channel: any Channel) -> Response {
         switch self {
         case .encoded(let buffer):
             reservation.release()
             return .json(buffer: buffer)
         case .streamed(let value, let pretty):
-            let delivery = Delivery(budget: reservation.budget, deadlines: deadlines, writeTimeout: writeTimeout)
             let body = ResponseBody { writer in
                 defer { reservation.release() }
                 try await JSONStreamWriter.write(value, pretty: pretty, chunkSize: Self.chunkSize) { chunk in

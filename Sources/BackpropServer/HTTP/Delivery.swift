@@ -11,7 +11,7 @@ struct Delivery: Sendable {
 
     /// A prepared answer as the response (see `Answer`).
     func response(_ answer: Answer, reservation: MemoryReservation, channel: any Channel) -> Response {
-        answer.response(reservation: reservation, deadlines: deadlines, writeTimeout: writeTimeout, channel: channel)
+        answer.response(reservation: reservation, delivery: self, channel: channel)
     }
 
     /// `value` as the response, streamed if large; a 503 if the budget has no room for it.
