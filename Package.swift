@@ -34,16 +34,19 @@ let package = Package(
     targets: [
         .target(
             name: "CBackpropKernels",
-            exclude: ["generate_dtoa_tables.py"],
             cSettings: [.define("BP_OPENBLAS", .when(traits: ["OpenBLAS"]))],
             linkerSettings: [.linkedLibrary("openblas", .when(traits: ["OpenBLAS"]))]
         ),
+        // The JSON layer's number conversions: shortest text of a double (Schubfach) and
+        // the nearest double of a decimal (Eisel–Lemire).
+        .target(name: "CBackpropJSON", exclude: ["generate_dtoa_tables.py", "generate_parse_tables.py"]),
         .target(name: "BackpropCore", dependencies: ["CBackpropKernels"]),
         .target(
             name: "BackpropServer",
             dependencies: [
                 "BackpropCore",
                 "CBackpropKernels",
+                "CBackpropJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,4 +1,4 @@
-// ns per number: bp_format_double (Sources/CBackpropKernels/dtoa.c) against the
+// ns per number: bp_format_double (Sources/CBackpropJSON/dtoa.c) against the
 // Swift runtime's formatter, both writing one after another into a byte buffer the
 // way a JSON writer does, and against Double.description (a String per number).
 // Built and run by Benchmarks/dtoa/run.sh.

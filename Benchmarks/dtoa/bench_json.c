@@ -1,5 +1,5 @@
 /*
- * ns per number for bp_format_json_numbers (Sources/CBackpropKernels/dtoa.c), the JSON
+ * ns per number for bp_format_json_numbers (Sources/CBackpropJSON/dtoa.c), the JSON
  * writer's number loop, on 1 M doubles of each mix: standard normal (the realistic
  * case: matrix outputs and gradients; mixed signs, mostly 0.01 <= |x| < 3, 16-17
  * digits), uniform [0, 1), random bit patterns, integers in [-10^6, 10^6] and k / 100.
@@ -9,7 +9,7 @@
  * values every run. Built and run by Benchmarks/dtoa/run.sh.
  */
 #define _POSIX_C_SOURCE 199309L
-#include "CBackpropKernels.h"
+#include "CBackpropJSON.h"
 
 #include <math.h>
 #include <stdint.h>

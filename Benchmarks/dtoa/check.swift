@@ -1,4 +1,4 @@
-// Checks bp_format_double (Sources/CBackpropKernels/dtoa.c) against Swift's own
+// Checks bp_format_double (Sources/CBackpropJSON/dtoa.c) against Swift's own
 // Double.description, byte for byte, and that every output parses back to the same
 // bits; and bp_format_json_number / bp_format_json_numbers against the same text
 // without the ".0" of integral values below 10^15. Built and run by

@@ -87,6 +87,25 @@ import Testing
         }
     }
 
+    /// What JSON writers send (17 significant digits, a point, a sign), over the whole
+    /// range of exponents: Eisel–Lemire, with strtod for its undecided cases and for
+    /// subnormal results, must give strtod's bits every time.
+    @Test func seventeenDigitDecimalsMatchStrtodOverTheWholeRange() throws {
+        var generator = SeededGenerator(seed: 14)
+        for _ in 0..<20_000 {
+            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF)
+            for text in [String(format: "%.17g", value), String(format: "-%.16e", value), String(format: "%.18e", value)] {
+                let parsed = try #require(try Self.parseNumber(text))
+                #expect(parsed.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+            }
+        }
+        for text in ["0.30000000000000004", "9007199254740993", "2.2250738585072011e-308", "4.9406564584124654e-324",
+                     "1.7976931348623157e308", "17976931348623158e292", "1e-350", "123456789012345678901e-300"] {
+            let parsed = try #require(try Self.parseNumber(text))
+            #expect(parsed.bitPattern == strtod(text, nil).bitPattern, "\(text)")
+        }
+    }
+
     @Test func integersAndSpecialLiterals() throws {
         #expect(try JSONParser.parse(Array("18446744073709551615".utf8)) == .unsigned(.max))
         #expect(try Self.parseNumber("1e400") == .infinity)

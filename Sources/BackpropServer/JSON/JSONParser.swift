@@ -18,8 +18,8 @@ public struct JSONParser {
     /// Objects with more keys than this check for duplicates with a set.
     static let setThreshold = 16
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
     private var depth = 0
 
     /// Parses one JSON document (surrounding white space allowed).
@@ -47,7 +47,7 @@ public struct JSONParser {
         self.bytes = bytes
     }
 
-    private func error(_ message: String, at position: Int? = nil) -> JSONSyntaxError {
+    func error(_ message: String, at position: Int? = nil) -> JSONSyntaxError {
         let end = min(position ?? index, bytes.count)
         var line = 1, lineStart = 0
         for i in 0..<end where bytes[i] == UInt8(ascii: "\n") {
@@ -66,7 +66,7 @@ public struct JSONParser {
         }
     }
 
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
         guard let byte = current else { throw error("unexpected end of input: expected a value") }
@@ -270,123 +270,4 @@ public struct JSONParser {
         default: nil
         }
     }
-
-    private func isDigit(_ byte: UInt8?) -> Bool {
-        guard let byte else { return false }
-        return byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-    }
-
-    /// Reads a number by JSON's grammar. Up to 19 significant digits with a small
-    /// decimal exponent are converted exactly (Clinger's fast path); the rest go
-    /// through strtod, which rounds correctly.
-    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
-        let start = index
-        var negative = false
-        if current == UInt8(ascii: "-") {
-            negative = true
-            index += 1
-        }
-        guard isDigit(current) else { throw error("invalid number: expected a digit") }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var exponent = 0
-        var truncated = false
-        if current == UInt8(ascii: "0") {
-            index += 1
-            if isDigit(current) { throw error("invalid number: leading zeros are not allowed") }
-        } else {
-            while let byte = current, isDigit(byte) {
-                if digits < 19 {
-                    mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
-                    if mantissa != 0 { digits += 1 }
-                } else {
-                    exponent += 1
-                    truncated = true
-                }
-                index += 1
-            }
-        }
-        var isInteger = true
-        if current == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard isDigit(current) else { throw error("invalid number: expected a digit after '.'") }
-            while let byte = current, isDigit(byte) {
-                if digits < 19 {
-                    mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
-                    if mantissa != 0 { digits += 1 }
-                    exponent -= 1
-                } else {
-                    truncated = true
-                }
-                index += 1
-            }
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            var exponentNegative = false
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") {
-                exponentNegative = current == UInt8(ascii: "-")
-                index += 1
-            }
-            guard isDigit(current) else { throw error("invalid number: expected a digit in the exponent") }
-            var written = 0
-            while let byte = current, isDigit(byte) {
-                if written < 100_000 { written = written * 10 + Int(byte - UInt8(ascii: "0")) }
-                index += 1
-            }
-            exponent += exponentNegative ? -written : written
-        }
-        if isInteger, !negative {
-            if !truncated { return .unsigned(mantissa) }
-            if let exact = UInt64(String(decoding: bytes[start..<index], as: UTF8.self)) { return .unsigned(exact) }
-        }
-        if !truncated, mantissa < (1 << 53), abs(exponent) <= 22 {
-            var value = Double(mantissa)
-            value = exponent < 0 ? value / Self.powersOfTen[-exponent] : value * Self.powersOfTen[exponent]
-            return .number(negative ? -value : value)
-        }
-        if mantissa == 0 { return .number(negative ? -0.0 : 0) }
-        #if arch(x86_64)
-        if !truncated, abs(exponent) <= 27, let value = Self.float80Path(mantissa, exponent) {
-            return .number(negative ? -value : value)
-        }
-        #endif
-        return .number(Self.strtod(bytes, start..<index))
-    }
-
-    #if arch(x86_64)
-    private static let extendedPowersOfTen: [Float80] = (0...27).map { power in
-        (0..<power).reduce(Float80(1)) { value, _ in value * 10 }
-    }
-
-    /// 17–19 significant digits: the mantissa and 10^e (e ≤ 27) are exact in
-    /// Float80, so one multiply or divide rounds once to 64 bits. Rounding that to a
-    /// double is correct unless the 11 bits it drops sit at a halfway point, within
-    /// the first rounding's error; then nil, and strtod decides.
-    private static func float80Path(_ mantissa: UInt64, _ exponent: Int) -> Double? {
-        let power = extendedPowersOfTen[abs(exponent)]
-        let value = exponent < 0 ? Float80(mantissa) / power : Float80(mantissa) * power
-        guard value.isNormal, value.exponent > -1000, value.exponent < 1000 else { return nil }
-        let dropped = value.significandBitPattern & 0x7FF
-        guard dropped < 0x3FF || dropped > 0x401 else { return nil }
-        return Double(value)
-    }
-    #endif
-
-    /// strtod on a NUL-terminated copy of the literal, on the stack when it is short.
-    private static func strtod(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double {
-        let count = range.count
-        if count < 64 {
-            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-                for i in 0..<count { buffer[i] = CChar(bitPattern: bytes[range.lowerBound + i]) }
-                buffer[count] = 0
-                return Foundation.strtod(buffer.baseAddress!, nil)
-            }
-        }
-        return Foundation.strtod(String(decoding: bytes[range], as: UTF8.self), nil)
-    }
-
-    private static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 }

@@ -1,4 +1,4 @@
-import CBackpropKernels
+import CBackpropJSON
 import NIOCore
 
 #if os(Linux)
@@ -181,7 +181,7 @@ public struct JSONWriter: ~Copyable {
 
     /// Integral values below 1e15 print as integers (2, not 2.0); the rest in the
     /// shortest form that reads back as the same double, as `description` prints
-    /// them (Schubfach, in C: CBackpropKernels/dtoa.c).
+    /// them (Schubfach, in C: CBackpropJSON/dtoa.c).
     @inline(__always)
     private mutating func writeNumber(_ number: Double) {
         reserve(32)

@@ -30,23 +30,6 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
 /// The path this process uses: BP_PATH_PORTABLE, _AVX2, _AVX512 or _OPENBLAS (the trait).
 int bp_kernels_vectorized(void);
 
-/// Writes the shortest round-trip decimal text of a finite `value` to `out`, byte for
-/// byte as Swift's `value.description` ("0.1", "100.0", "1e-05", "-1.5e+300", "-0.0"),
-/// and returns its length (at most 24). `out` needs room for 32 bytes: there is no
-/// NUL terminator, and bytes past the returned length may be overwritten.
-/// Schubfach (Giulietti, 2020); see dtoa.c. NaN and infinities are not handled.
-int bp_format_double(double value, char *out);
-
-/// As `bp_format_double`, but integral values below 10^15 without ".0" ("2", "-0"):
-/// how JSONWriter writes a number.
-int bp_format_json_number(double value, char *out);
-
-/// The `count` values as `bp_format_json_number` writes them, separated by ","
-/// (", " when `spaced`); returns the byte count. `out` needs 26 bytes per value
-/// plus 32 (the formatter's scratch).
-long bp_format_json_numbers(const double *values, long count, int spaced, char *out);
-
-
 /// Sets the calling thread's nice value (Linux; elsewhere nothing). 0 on success.
 int bp_set_thread_nice(int nice);
 

@@ -38,7 +38,7 @@
  * (clang, gcc). No state, no allocation: thread-safe.
  */
 
-#include "CBackpropKernels.h"
+#include "CBackpropJSON.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>

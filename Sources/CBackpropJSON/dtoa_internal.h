@@ -1,4 +1,4 @@
-/* Private to CBackpropKernels: what dtoa.c (the fast path and the API) and
+/* Private to CBackpropJSON: what dtoa.c (the fast path and the API) and
    dtoa_general.c (the reference path) share. See dtoa.c for the algorithm. */
 
 #ifndef BP_DTOA_INTERNAL_H

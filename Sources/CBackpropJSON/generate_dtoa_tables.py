@@ -2,7 +2,7 @@
 # Generates dtoa_tables.c, the power-of-ten table for dtoa.c and dtoa_general.c (Schubfach).
 # Run from the repository root:
 #
-#   python3 Sources/CBackpropKernels/generate_dtoa_tables.py > Sources/CBackpropKernels/dtoa_tables.c
+#   python3 Sources/CBackpropJSON/generate_dtoa_tables.py > Sources/CBackpropJSON/dtoa_tables.c
 #
 # Exact big-integer arithmetic only. For every e in [-292, 324] the table holds
 #     g_e = floor(10^e * 2^-r) + 1,  r = floor(log2(10^e)) - 127,
