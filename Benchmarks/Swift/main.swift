@@ -129,6 +129,29 @@ func json() throws {
     ])
 }
 
+/// Decoding the /forward benchmark's body (Benchmarks/peers/forward_body.py: a
+/// 64-128-10 network with biases and a batch of 32, 17 significant digits), into the
+/// parsed value and the input matrix, as the server reads it.
+func forwardJSON() throws {
+    let path = ProcessInfo.processInfo.environment["BACKPROP_FORWARD_BODY"] ?? "/tmp/backprop-forward-237k.json"
+    let body = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    var decode: [Double] = []
+    var rows = 0
+    let calls = 50
+    for _ in 0..<repetitions {
+        decode.append(try seconds {
+            for _ in 0..<calls {
+                let value = try JSONParser.parse(body)
+                rows = try value["input"]!.sampleMatrix().rows
+            }
+        } / Double(calls))
+    }
+    report([
+        "benchmark": "json_forward_body", "bytes": body.count, "rows": rows, "body": path,
+        "decode_mb_s": Double(body.count) / 1e6 / median(decode), "decode_us": median(decode) * 1e6,
+    ])
+}
+
 /// Target 2's work on a pool thread: parse, read, compute and encode the seed's
 /// second example as POST /gradient does, without the HTTP around it.
 func wire() throws {
@@ -220,5 +243,6 @@ if which == "inline" { try inline() }
 if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "json" { try json() }
+if which == "all" || which == "forward-json" { try forwardJSON() }
 if which == "all" || which == "mlp" { try mlp() }
 if which == "all" || which == "checkpoint" { try checkpoint() }

@@ -1,4 +1,4 @@
-"""The HTTP peer: POST /gradient for networks like the seed's, in FastAPI + numpy,
+"""The HTTP peer: POST /gradient for networks like the seed's (and POST /forward), in FastAPI + numpy,
 served by uvicorn with one worker. Same shapes as Backprop's answer for the seed's
 second example (a hidden layer of vectors, a one-unit output in the shorthand).
 
@@ -43,3 +43,27 @@ async def gradient(request: Request):
             {"error_term": float(output_term), "weight_gradient": grad2.tolist(), "weight_delta": (-lr * grad2).tolist()},
         ],
     }
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def softmax(x):
+    shifted = np.exp(x - x.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "relu": relu, "softmax": softmax, "tanh": np.tanh}
+
+
+@app.post("/forward")
+async def forward(request: Request):
+    """The /forward benchmark's peer (Benchmarks/peers/forward_body.py's body): a batch
+    through dense layers with biases, answered as Backprop answers it."""
+    body = await request.json()
+    a = np.array(body["input"], dtype=float)
+    for layer in body["network"]["layers"]:
+        a = a @ np.array(layer["weights"], dtype=float) + np.array(layer.get("biases", 0.0), dtype=float)
+        a = ACTIVATIONS[layer.get("activation", "sigmoid")](a)
+    return {"output": a.tolist()}
