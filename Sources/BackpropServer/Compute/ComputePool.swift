@@ -3,8 +3,8 @@ import CBackpropKernels
 import Dispatch
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// A bounded pool of threads for CPU-bound work, off the event loops and off the
 /// handlers' tasks.
@@ -61,7 +61,7 @@ public final class ComputePool: Sendable {
         }
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     /// Signalled once per queued computation, and once per thread at shutdown.
     private let jobsReady = DispatchSemaphore(value: 0)
     /// Entered by each thread as it starts, left as it exits.
@@ -75,7 +75,7 @@ public final class ComputePool: Sendable {
         runningGauge = Gauge(label: "backprop_compute_running", dimensions: [("pool", metricsLabel)])
         self.threads = max(1, threads)
         self.queue = max(0, queue)
-        state = Mutex(State(ring: Array(repeating: nil, count: self.threads + self.queue)))
+        state = NIOLockedValueBox(State(ring: Array(repeating: nil, count: self.threads + self.queue)))
         for index in 0..<self.threads {
             exited.enter()
             let name = String("\(metricsLabel)#\(index)".prefix(15))  // Linux keeps 15 bytes of a name
@@ -102,12 +102,12 @@ public final class ComputePool: Sendable {
     }
 
     /// Computations waiting for a thread.
-    public var waiting: Int { state.withLock { $0.admitted - $0.running } }
+    public var waiting: Int { state.withLockedValue { $0.admitted - $0.running } }
 
     /// Records the queue depth and the running count in their /metrics gauges; called
     /// when /metrics is scraped, so the gauges are current without a per-request cost.
     public func recordGauges() {
-        let (admitted, running) = state.withLock { ($0.admitted, $0.running) }
+        let (admitted, running) = state.withLockedValue { ($0.admitted, $0.running) }
         depthGauge.record(admitted - running)
         runningGauge.record(running)
     }
@@ -144,7 +144,7 @@ public final class ComputePool: Sendable {
     /// than the work. It is still admitted and counted: at most `threads + queue` run
     /// inline at once, and beyond that (or once stopped) it is refused like `run`.
     public func runInline<T>(_ body: () throws -> T) throws -> T {
-        let admitted = state.withLock { state -> Bool? in
+        let admitted = state.withLockedValue { state -> Bool? in
             guard !state.stopped else { return nil }
             guard state.inline < threads + queue else { return false }
             state.inline += 1
@@ -155,7 +155,7 @@ public final class ComputePool: Sendable {
         case false?: throw Self.busy(threads: threads, queue: queue)
         case nil: throw Self.stopped
         }
-        defer { state.withLock { $0.inline -= 1 } }
+        defer { state.withLockedValue { $0.inline -= 1 } }
         return try body()
     }
 
@@ -174,7 +174,7 @@ public final class ComputePool: Sendable {
 
     /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full).
     private func submit(_ job: @escaping Job) -> Problem? {
-        let admitted = state.withLock { state -> Bool? in
+        let admitted = state.withLockedValue { state -> Bool? in
             guard !state.stopped else { return nil }
             guard state.admitted < threads + queue else { return false }
             state.admitted += 1
@@ -194,7 +194,7 @@ public final class ComputePool: Sendable {
     private func serve() {
         while true {
             jobsReady.wait()
-            let (job, stopped) = state.withLock { state in
+            let (job, stopped) = state.withLockedValue { state in
                 let job = state.dequeue()
                 if job != nil { state.running += 1 }
                 return (job, state.stopped)
@@ -209,7 +209,7 @@ public final class ComputePool: Sendable {
 
     /// A computation is over: it no longer counts as running (if it ran) nor as admitted.
     private func finish(ran: Bool) {
-        state.withLock { state in
+        state.withLockedValue { state in
             if ran { state.running -= 1 }
             state.admitted -= 1
         }
@@ -218,7 +218,7 @@ public final class ComputePool: Sendable {
     /// Stops the threads once the running work ends; later `run` calls answer 503 and
     /// the computations still queued fail with `CancellationError`.
     public func shutdown() async throws {
-        let (queued, first) = state.withLock { state -> ([Job], Bool) in
+        let (queued, first) = state.withLockedValue { state -> ([Job], Bool) in
             let first = !state.stopped
             state.stopped = true
             var queued: [Job] = []

@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 
 /// Deadlines on connections, swept rather than timed one by one:
 /// - the request-read timeout: a connection whose request body is still arriving
@@ -32,7 +32,7 @@ final class ConnectionDeadlines: Service, Sendable {
     }
 
     /// The reads in progress by token, and the next token.
-    private let reads = Mutex((reads: [Int: Read](), next: 0))
+    private let reads = NIOLockedValueBox((reads: [Int: Read](), next: 0))
 
     init(timeout: Duration) {
         self.timeout = timeout
@@ -47,7 +47,7 @@ final class ConnectionDeadlines: Service, Sendable {
     /// Closes `channel` unless `end` is called within `limit` (a read or a write).
     func begin(_ channel: any Channel, within limit: Duration) -> Int {
         let read = Read(channel: channel, deadline: .now + limit)
-        return reads.withLock { state in
+        return reads.withLockedValue { state in
             state.next &+= 1
             state.reads[state.next] = read
             return state.next
@@ -56,12 +56,12 @@ final class ConnectionDeadlines: Service, Sendable {
 
     /// The read is over (read in full, failed, or already cut off by a sweep).
     func end(_ token: Int) {
-        _ = reads.withLock { $0.reads.removeValue(forKey: token) }
+        _ = reads.withLockedValue { $0.reads.removeValue(forKey: token) }
     }
 
     /// Closes the connections of the overdue reads (and forgets those reads).
     func sweep(now: ContinuousClock.Instant = .now) {
-        let overdue = reads.withLock { state in
+        let overdue = reads.withLockedValue { state in
             let overdue = state.reads.filter { $0.value.deadline <= now }
             for token in overdue.keys { state.reads[token] = nil }
             return overdue.values.map(\.channel)

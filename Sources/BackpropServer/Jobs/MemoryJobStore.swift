@@ -43,6 +43,8 @@ final class MemoryJobStore: JobStore {
     /// The jobs' own threads, one per running slot.
     let pool: ComputePool
     private let state = NIOLockedValueBox(State())
+    /// Jobs from their submission to the end of their run.
+    private let inProgress = ActivityCount()
 
     init(bounds: Bounds, budget: MemoryBudget) {
         self.bounds = bounds
@@ -65,6 +67,7 @@ final class MemoryJobStore: JobStore {
             guard queued < bounds.queued else { return .failure(.jobQueueFull(queued, limit: bounds.queued)) }
             state.jobs[job.id] = job
             state.order.append(job.id)
+            inProgress.enter()  // under the lock, so a shutdown that follows waits for it
             if let idempotency = submission.idempotency {
                 state.keys[idempotency.key] = (idempotency.bodyHash, job.id)
             }
@@ -73,7 +76,10 @@ final class MemoryJobStore: JobStore {
         let accepted = try outcome.get()
         guard accepted === job else { return accepted.snapshot }
         let queued = job.snapshot
-        Task { await run(job, training, reservation: submission.reservation) }
+        Task {
+            await run(job, training, reservation: submission.reservation)
+            inProgress.leave()
+        }
         return queued
     }
 
@@ -136,15 +142,11 @@ final class MemoryJobStore: JobStore {
         }
         if first {
             for job in all() where job.status == .queued { cancel(job, reason: "shutdown") }
-            let deadline = ContinuousClock.now + grace
-            while ContinuousClock.now < deadline, all().contains(where: { $0.status == .running }) {
-                try? await Task.sleep(for: .milliseconds(50))
+            if await !inProgress.waitUntilIdle(deadline: .now + grace) {
+                for job in all() where !job.status.isFinished { cancel(job, reason: "shutdown") }
             }
-            for job in all() where !job.status.isFinished { cancel(job, reason: "shutdown") }
         }
-        while all().contains(where: { !$0.status.isFinished }) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await inProgress.waitUntilIdle()
     }
 
     /// Sets the `backprop_jobs{status=…}` gauges (done when /metrics is read).

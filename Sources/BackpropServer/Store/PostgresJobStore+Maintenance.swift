@@ -149,23 +149,21 @@ extension PostgresJobStore {
             return true
         }
         guard first else {
-            while phase != .stopped { try? await Task.sleep(for: .milliseconds(20)) }
+            await untilStopped.waitUntilIdle()
             return
         }
         endStreams()
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, !runningJobs.isEmpty {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        for job in runningJobs { job.requestHandover() }
-        // A checkpoint comes at the end of the current epoch; past 10 s, stop mid-epoch
-        // and resume from the last stored checkpoint instead.
-        let handover = ContinuousClock.now + .seconds(10)
-        while !runningJobs.isEmpty {
-            if ContinuousClock.now > handover { for job in runningJobs { job.stop(.handover) } }
-            try? await Task.sleep(for: .milliseconds(20))
+        if await !inProgress.waitUntilIdle(deadline: .now + grace) {
+            for job in runningJobs { job.requestHandover() }
+            // A checkpoint comes at the end of the current epoch; past 10 s, stop mid-epoch
+            // and resume from the last stored checkpoint instead.
+            if await !inProgress.waitUntilIdle(deadline: .now + .seconds(10)) {
+                for job in runningJobs { job.stop(.handover) }
+                await inProgress.waitUntilIdle()
+            }
         }
         state.withLockedValue { $0.phase = .stopped }
+        untilStopped.leave()
     }
 
     private var runningJobs: [LeasedJob] { state.withLockedValue { Array($0.running.values) } }

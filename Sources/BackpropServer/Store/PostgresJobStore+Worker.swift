@@ -31,11 +31,13 @@ extension PostgresJobStore {
     private func start(_ claimed: ClaimedJob) {
         let leased = LeasedJob(claimed, store: self)
         state.withLockedValue { $0.running[claimed.id] = leased }
+        inProgress.enter()
         logger.info(
             "claimed job", metadata: ["job": "\(claimed.id)", "attempt": "\(claimed.attempt)", "token": "\(claimed.token)"])
         Task {
             await run(leased)
             state.withLockedValue { _ = $0.running.removeValue(forKey: claimed.id) }
+            inProgress.leave()
             listener.queue.ring()  // a slot is free
         }
     }

@@ -51,6 +51,11 @@ final class PostgresJobStore: JobStore {
     let state = NIOLockedValueBox(State())
     let listener: PostgresListener
     let metrics = StoreMetrics()
+    /// Claimed jobs, from their claim to the end of their run.
+    let inProgress = ActivityCount()
+    /// One unit from the start until the first `shutdown` call completes, which later
+    /// callers await.
+    let untilStopped = ActivityCount()
 
     init(url: DatabaseURL, settings: Settings, limits: Limits, logger: Logger) {
         self.url = url
@@ -59,6 +64,7 @@ final class PostgresJobStore: JobStore {
         self.logger = logger
         client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
         pool = ComputePool(threads: settings.slots, queue: 0, metricsLabel: "jobs")
+        untilStopped.enter()
         let running = state
         listener = PostgresListener { id in
             running.withLockedValue { $0.running[id] }?.stop(.cancelRequested)
