@@ -46,9 +46,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     }
     let routeTable = RouteTable()
     router.add(middleware: ProblemMiddleware(allowedMethods: routeTable.allowedMethods))
-    let limits = Limits(
-        maximumParameters: configuration.maximumParameters,
-        synchronousTrainingBudget: configuration.synchronousTrainingBudget)
+    let limits = Limits(configuration)
     let grace = Duration.seconds(configuration.shutdownGraceSeconds)
     let budget = makeMemoryBudget(configuration, logger: logger)
     let (store, storeServices) = makeJobStore(configuration, limits: limits, budget: budget, logger: logger)

@@ -3,8 +3,15 @@ public struct Limits: Sendable {
     public var maximumParameters: Int
     public var synchronousTrainingBudget: Int
 
-    public init(maximumParameters: Int = 10_000_000, synchronousTrainingBudget: Int = 20_000_000_000) {
+    public init(maximumParameters: Int, synchronousTrainingBudget: Int) {
         self.maximumParameters = maximumParameters
         self.synchronousTrainingBudget = synchronousTrainingBudget
+    }
+
+    /// The limits `configuration` sets; without one, `Configuration`'s defaults.
+    public init(_ configuration: Configuration = Configuration()) {
+        self.init(
+            maximumParameters: configuration.maximumParameters,
+            synchronousTrainingBudget: configuration.synchronousTrainingBudget)
     }
 }
