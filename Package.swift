@@ -73,10 +73,13 @@ let package = Package(
         .executableTarget(
             name: "BackpropBenchmarks",
             dependencies: [
-                "BackpropCore", "BackpropServer", "CBackpropKernels", .product(name: "NIOCore", package: "swift-nio"),
+                "BackpropCore", "BackpropServer", "CBackpropKernels", "AllocationCounter",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/Swift"
         ),
+        // Counts the benchmark executable's heap allocations (its own malloc); nothing else links it.
+        .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         // libFuzzer target over request decoding and validation: `bash .ci/fuzz.sh`
         // (TESTING.md, Fuzzing). A plain build makes a stub that only prints how to run it.
         .executableTarget(name: "BackpropFuzz", dependencies: ["BackpropServer"]),

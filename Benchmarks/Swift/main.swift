@@ -1,3 +1,4 @@
+import AllocationCounter
 import BackpropCore
 import BackpropServer
 import CBackpropKernels
@@ -179,6 +180,32 @@ func wire() throws {
     ])
 }
 
+/// Heap allocations per /gradient request's own work (the seed's second example):
+/// parse, read and compute, encode, each counted by AllocationCounter's malloc.
+func allocations() throws {
+    let body = Array(#"{"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}, "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5}"#.utf8)
+    let limits = Limits()
+    let calls = 1000
+    var json = try JSONParser.parse(body)
+    var answer = try GradientWire.respond(to: json, limits: limits)
+    var buffer = ByteBuffer()
+    func counted(_ work: () throws -> Void) rethrows -> Double {
+        let before = bp_allocations()
+        for _ in 0..<calls { try work() }
+        return Double(bp_allocations() - before) / Double(calls)
+    }
+    let parse = try counted { json = try JSONParser.parse(body) }
+    let respond = try counted { answer = try GradientWire.respond(to: json, limits: limits) }
+    let encode = counted {
+        buffer = ByteBuffer()
+        JSONWriter.encode(answer, into: &buffer)
+    }
+    report([
+        "benchmark": "gradient_allocations", "parse": parse, "respond": respond, "encode": encode,
+        "total": parse + respond + encode, "bytes": buffer.readableBytes,
+    ])
+}
+
 /// The matrix-product paths on the MLP's two large products (64×784·784×128 and
 /// its transposed-left gradient 784×64·64×128), one thread: GFLOP/s per path.
 func kernels() {
@@ -242,6 +269,7 @@ if which == "all" || which == "small" { try small() }
 if which == "inline" { try inline() }
 if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
+if which == "all" || which == "allocations" { try allocations() }
 if which == "all" || which == "json" { try json() }
 if which == "all" || which == "forward-json" { try forwardJSON() }
 if which == "all" || which == "mlp" { try mlp() }
