@@ -96,3 +96,11 @@ wrk -t2 -c32 -d"${soak}s" -s Benchmarks/http_gradient.lua http://127.0.0.1:$port
 for second in $(seq 10 10 "$soak"); do sleep 10; echo "  after ${second} s of load: RSS $(rss)"; done
 wait $load || true
 echo "backprop RSS after the load: $(rss)"
+
+echo; echo "## 5. Overload: /gradient beside two /train, and the time to a 429"
+kill $server 2>/dev/null || true; wait $server 2>/dev/null || true
+"$bin/backprop" --port $port --log-level warning --compute-threads 2 --compute-queue 4 & server=$!
+for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.1; done
+overload=$($py Benchmarks/overload.py --port $port)
+echo "/gradient while two /train run: p50 $(field "$overload" gradient_p50_ms) ms, p99 $(field "$overload" gradient_p99_ms) ms ($(field "$overload" gradient_ok) of $(field "$overload" gradient_requests) answered 200)"
+echo "429 under overload (probe): p50 $(field "$overload" rejected_p50_ms) ms, p99 $(field "$overload" rejected_p99_ms) ms (≤ 10 ms p99 is the target); $(field "$overload" probe_rejected_429) of $(field "$overload" probe_requests) probes refused"
