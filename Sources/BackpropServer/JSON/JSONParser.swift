@@ -21,6 +21,8 @@ public struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     private var depth = 0
+    /// Where arrays gather their numbers while they are read (`parseArray`).
+    private var scratch: [Double] = []
 
     /// Parses one JSON document (surrounding white space allowed).
     public static func parse<Bytes: Collection<UInt8>>(_ input: Bytes) throws(JSONSyntaxError) -> JSONValue {
@@ -113,15 +115,19 @@ public struct JSONParser {
             index += 1
             return .numbers([])
         }
-        var numbers: [Double] = []
+        // An array's numbers gather at the end of `scratch`, shared by every array of
+        // the document, and are copied out once, into an array of exactly their count:
+        // no regrowth per array. Nested arrays gather above their parent's numbers.
+        let first = scratch.count
+        defer { scratch.removeSubrange(first...) }
         var values: [JSONValue]? = nil
         while true {
             skipWhitespace()
             let value = try parseValue()
             if values == nil, let number = value.doubleValue {
-                numbers.append(number)
+                scratch.append(number)
             } else {
-                if values == nil { values = numbers.map(JSONValue.number) }
+                if values == nil { values = scratch[first...].map(JSONValue.number) }
                 values!.append(value)
             }
             skipWhitespace()
@@ -129,7 +135,7 @@ public struct JSONParser {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"):
                 index += 1
-                return values.map(JSONValue.array) ?? .numbers(numbers)
+                return values.map(JSONValue.array) ?? .numbers(Array(scratch[first...]))
             case nil: throw error("unexpected end of input: expected ',' or ']' in an array")
             case let byte?: throw error("unexpected character '\(printable(byte))': expected ',' or ']' in an array")
             }
