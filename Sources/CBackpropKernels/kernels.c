@@ -1,5 +1,6 @@
 #include "CBackpropKernels.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef BP_OPENBLAS
@@ -54,6 +55,11 @@ static int detect(void) {
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = BP_PATH_AVX2;
         if (path == BP_PATH_AVX2 && __builtin_cpu_supports("avx512f")) path = BP_PATH_AVX512;
 #endif
+        /* BACKPROP_KERNELS=avx2 or portable holds the process to that path or a narrower
+           one: an AVX2 machine's figures measured on an AVX-512 one. */
+        const char *cap = getenv("BACKPROP_KERNELS");
+        if (cap && strcmp(cap, "avx2") == 0 && path > BP_PATH_AVX2) path = BP_PATH_AVX2;
+        if (cap && strcmp(cap, "portable") == 0) path = BP_PATH_PORTABLE;
         __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
     }
     return path;
@@ -74,7 +80,13 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
             break;
         }
         /* fallthrough */
-    case BP_PATH_AVX2: gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate); break;
+    case BP_PATH_AVX2:
+        if (m * k * n >= 4096 && path == BP_PATH_AVX2) {
+            gemm_avx2_packed(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+        } else {
+            gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+        }
+        break;
 #endif
     default: path = BP_PATH_PORTABLE; gemm_portable(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
     }
