@@ -16,7 +16,7 @@ exec > >(tee "$out/results.txt") 2>&1
 venv=$out/venv
 if [[ ! -x $venv/bin/python ]]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "numpy>=2" "orjson>=3.9" "fastapi>=0.110" "uvicorn>=0.29"
+    "$venv/bin/pip" install -q "numpy>=2" "orjson>=3.9" "fastapi>=0.110" "uvicorn>=0.29" "jax[cpu]>=0.4"
 fi
 py=$venv/bin/python
 if ! command -v wrk >/dev/null && [[ ${BENCH_HTTP:-1} == 1 ]]; then
@@ -41,7 +41,13 @@ swift_mlp=$("$bin/BackpropBenchmarks" mlp --repetitions 5)
 numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --repetitions 5)
 echo "backprop ($(field "$swift_mlp" kernel)): $(field "$swift_mlp" seconds) s/epoch, $(field "$swift_mlp" gflops) GFLOP/s"
 echo "numpy ($(field "$numpy_mlp" peer), OpenBLAS threads: ${OPENBLAS_NUM_THREADS:-default}): $(field "$numpy_mlp" seconds) s/epoch, $(field "$numpy_mlp" gflops) GFLOP/s"
-echo "epoch time backprop / numpy: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$numpy_mlp" seconds)") (≤ 1 is the target)"
+jax_mlp=$($py Benchmarks/peers/jax_mlp.py --repetitions 5)
+echo "$(field "$jax_mlp" peer): $(field "$jax_mlp" seconds) s/epoch, $(field "$jax_mlp" gflops) GFLOP/s"
+echo "epoch time backprop / numpy: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$numpy_mlp" seconds)"), / jax: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$jax_mlp" seconds)") (≤ 0.8 of the faster is the target)"
+avx2_mlp=$(BACKPROP_KERNELS=avx2 "$bin/BackpropBenchmarks" mlp --repetitions 5)
+numpy_haswell=$(OPENBLAS_CORETYPE=Haswell $py Benchmarks/peers/numpy_mlp.py --repetitions 5)
+jax_avx2=$(XLA_FLAGS=--xla_cpu_max_isa=AVX2 $py Benchmarks/peers/jax_mlp.py --repetitions 5)
+echo "held to AVX2: backprop $(field "$avx2_mlp" seconds) s, numpy (OPENBLAS_CORETYPE=Haswell) $(field "$numpy_haswell" seconds) s, jax (--xla_cpu_max_isa=AVX2) $(field "$jax_avx2" seconds) s; backprop / numpy $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$numpy_haswell" seconds)"), / jax $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$jax_avx2" seconds)")"
 if [[ ${BENCH_OPENBLAS:-0} == 1 ]]; then
     swift build -c release --product BackpropBenchmarks --traits OpenBLAS --scratch-path .build-openblas >/dev/null
     blas_mlp=$(OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} .build-openblas/release/BackpropBenchmarks mlp --repetitions 5)
