@@ -15,7 +15,8 @@ import Testing
         let start = ContinuousClock.now
         #expect(await count.waitUntilIdle(deadline: .now + .milliseconds(100)) == false)
         let waited = ContinuousClock.now - start
-        #expect(waited >= .milliseconds(100) && waited < .seconds(5))
+        // The timer runs on the shared cooperative pool, which a busy test run can hold for seconds.
+        #expect(waited >= .milliseconds(100) && waited < .seconds(60))
         #expect(count.active == 1)
     }
 
@@ -24,7 +25,7 @@ import Testing
         count.enter()
         count.enter()
         async let first = count.waitUntilIdle()
-        async let second = count.waitUntilIdle(deadline: .now + .seconds(30))
+        async let second = count.waitUntilIdle(deadline: .now + .seconds(600))
         try? await Task.sleep(for: .milliseconds(50))
         count.leave()
         try? await Task.sleep(for: .milliseconds(50))
@@ -33,6 +34,6 @@ import Testing
         let start = ContinuousClock.now
         #expect(await first)
         #expect(await second)
-        #expect(ContinuousClock.now - start < .seconds(5), "woken by the leave, not the deadline")
+        #expect(ContinuousClock.now - start < .seconds(120), "woken by the leave, not the deadline")
     }
 }
