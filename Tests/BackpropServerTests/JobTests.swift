@@ -180,6 +180,32 @@ import Testing
         }
     }
 
+    /// `Last-Event-ID` is a non-negative integer; anything else is a 400 naming the
+    /// header (on the event stream and on a streamed `POST /train`), not a replay of
+    /// every event.
+    @Test(arguments: ["-1", "abc", "", "1.5", "+3"])
+    func badLastEventIDIsRefused(value: String) async throws {
+        try await buildApplication(testConfiguration()).test(.router) { client in
+            let (id, _) = try await Self.submit(client, Self.xor)
+            _ = try await Self.waitFor(client, id, status: "succeeded")
+            let header = HTTPField.Name("Last-Event-ID")!
+            let events = try await client.execute(uri: "/train/jobs/\(id)/events", method: .get, headers: [header: value])
+            let streamed = try await client.post("/train", Self.xor, headers: [.accept: "text/event-stream", header: value])
+            for response in [events, streamed] {
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let problem = try JSONBody(response)
+                #expect(problem["title"]?.string == "Invalid Last-Event-ID")
+                #expect(problem["status"]?.number == 400)
+            }
+            // Past the last event: nothing more to send, the stream ends empty.
+            let past = try await client.execute(
+                uri: "/train/jobs/\(id)/events", method: .get, headers: [header: "99999999999999999999999"])
+            #expect(past.status == .ok)
+            #expect(try Self.events(String(buffer: past.body)).isEmpty)
+        }
+    }
+
     @Test func trainWithEventStreamAccept() async throws {
         try await buildApplication(testConfiguration()).test(.router) { client in
             let response = try await client.post("/train", Self.xor, headers: [.accept: "text/event-stream"])

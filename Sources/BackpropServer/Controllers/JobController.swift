@@ -47,8 +47,9 @@ struct JobController {
         }
         router.get("/train/jobs/:id/events") { request, context in
             let id = context.parameters.get("id") ?? ""
+            let lastID = try EventStream.lastEventID(request)
             guard try await store.job(id) != nil else { throw Problem.noSuchJob(id) }
-            return EventStream.response(for: id, request: request, store: store, grace: grace, delivery: delivery, channel: context.channel)
+            return EventStream.response(for: id, after: lastID, store: store, grace: grace, delivery: delivery, channel: context.channel)
         }
     }
 
@@ -56,6 +57,7 @@ struct JobController {
     /// this connection; it is cancelled if the client goes away (but not when this
     /// replica closes the stream to shut down: a shared store hands the job on).
     func streamTraining(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let lastID = try EventStream.lastEventID(request)
         let job = try await submit(request, context)
         if let handler = try? await context.channel.pipeline.handler(type: DisconnectHandler.self).get() {
             _ = handler.watch.onDisconnect { [store] in
@@ -64,7 +66,7 @@ struct JobController {
             }
         }
         return EventStream.response(
-            for: job.id, request: request, store: store, grace: grace, delivery: delivery, channel: context.channel,
+            for: job.id, after: lastID, store: store, grace: grace, delivery: delivery, channel: context.channel,
             extraHeaders: [.location: "/train/jobs/\(job.id)"])
     }
 
@@ -91,7 +93,10 @@ struct JobController {
     /// The body with its seed filled in, so that running it again (after a crash,
     /// on another replica) draws the same network and the same shuffles.
     static func canonicalBody(_ json: JSONValue, seed: UInt64) -> [UInt8] {
-        guard case .object(var fields) = json, json["seed"] == nil else { return JSONWriter.encode(json) }
+        guard case .object(var fields) = json, json["seed"] == nil || json["seed"] == JSONValue.null else {
+            return JSONWriter.encode(json)
+        }
+        fields.removeAll { $0.key == "seed" }  // a null seed is an absent one
         fields.append(("seed", .unsigned(seed)))
         return JSONWriter.encode(.object(fields))
     }

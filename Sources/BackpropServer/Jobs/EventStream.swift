@@ -17,10 +17,9 @@ import ServiceLifecycle
 /// shutdown begins at once, so the stream ends and the server can drain.
 enum EventStream {
     static func response(
-        for id: String, request: Request, store: any JobStore, grace: Duration, delivery: Delivery,
+        for id: String, after lastID: Int, store: any JobStore, grace: Duration, delivery: Delivery,
         channel: any Channel, status: HTTPResponse.Status = .ok, extraHeaders: HTTPFields = [:]
     ) -> Response {
-        let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
         var headers: HTTPFields = [
             .contentType: "text/event-stream", .cacheControl: "no-cache",
             HTTPField.Name("X-Accel-Buffering")!: "no",
@@ -38,6 +37,23 @@ enum EventStream {
         }
         return Response(status: status, headers: headers, body: body)
     }
+
+    /// The `Last-Event-ID` header: the id of the last event the client has, a
+    /// non-negative integer (0 when absent; one beyond `Int` resumes after every
+    /// event). Anything else is a 400 naming the header, so a client's bug shows
+    /// instead of replaying the whole stream.
+    static func lastEventID(_ request: Request) throws(Problem) -> Int {
+        guard let raw = request.headers[lastEventIDField] else { return 0 }
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            throw Problem(
+                .badRequest, title: "Invalid Last-Event-ID",
+                detail: "Last-Event-ID must be a non-negative integer, the id of the last event received")
+        }
+        return Int(text) ?? Int.max
+    }
+
+    static let lastEventIDField = HTTPField.Name("Last-Event-ID")!
 
     /// One item in `text/event-stream` framing: `id`, `event`, one `data` line (compact
     /// JSON has no line breaks), a blank line; or a `retry:` line.

@@ -22,7 +22,7 @@ struct NetworkWire: Sendable {
         pointer = node.pointer
         inputs = try object.optional("inputs")?.integer(in: 1...Int(Int32.max))
         initializer = try object.optional("init")?.name(Initializer.self, what: "initializer") ?? .auto
-        seed = try object.optional("seed")?.unsigned64()
+        seed = try object.optional("seed")?.seed()
         let layers = try object.required("layers").elements()
         guard !layers.isEmpty else {
             throw Problem.unprocessable(
@@ -97,7 +97,7 @@ struct NetworkWire: Sendable {
                     "the network has \(count.map(String.init) ?? "too many") parameters, over this server's limit of \(maximumParameters)",
                     at: pointer)
             }
-            let seed = hasGeneratedLayers ? (self.seed ?? defaultSeed ?? UInt64.random(in: .min ... .max)) : self.seed
+            let seed = hasGeneratedLayers ? (self.seed ?? defaultSeed ?? Node.randomSeed()) : self.seed
             let network = try Network(
                 inputs: inputs, blueprints: blueprints, initializer: initializer, seed: seed ?? 0)
             return (network, hasGeneratedLayers ? seed : nil)

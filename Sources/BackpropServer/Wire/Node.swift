@@ -61,18 +61,28 @@ struct Node {
         return Int(number)
     }
 
-    /// An unsigned 64-bit integer, exact (seeds).
-    func unsigned64() throws(Problem) -> UInt64 {
+    /// The largest seed, 2^53 − 1: JavaScript's `JSON.parse` keeps integers exact only
+    /// up to there, so a seed a web page stores and sends back stays the same seed.
+    static let maximumSeed: UInt64 = (1 << 53) - 1
+
+    /// A seed: an integer from 0 to 2^53 − 1, exact (422 otherwise, as other ranges).
+    func seed() throws(Problem) -> UInt64 {
+        let range = "must be an integer from 0 to \(Self.maximumSeed)"
         switch value {
-        case .unsigned(let number): return number
+        case .unsigned(let number):
+            guard number <= Self.maximumSeed else { throw invalid("Invalid value", "\(range), not \(number)") }
+            return number
         case .number(let number):
-            guard number == number.rounded(), number >= 0, number < 0x1p64 else {
-                throw invalid("Invalid value", "must be an integer from 0 to 18446744073709551615")
+            guard number == number.rounded(), number >= 0, number <= Double(Self.maximumSeed) else {
+                throw invalid("Invalid value", "\(range), not \(number)")
             }
             return UInt64(number)
         default: throw typeError("an integer")
         }
     }
+
+    /// A seed the server picks, uniformly in 0 … 2^53 − 1.
+    static func randomSeed() -> UInt64 { UInt64.random(in: 0...maximumSeed) }
 
     /// One of a set of names (activations, losses, ...).
     func name<T: RawRepresentable & CaseIterable>(_: T.Type, what: String) throws(Problem) -> T where T.RawValue == String {

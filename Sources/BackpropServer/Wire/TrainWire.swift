@@ -34,7 +34,7 @@ struct TrainWire: Sendable {
         configuration.learningRate = try Self.nonNegative(object.optional("learning_rate")) ?? 0.1
         configuration.batchSize = try object.optional("batch_size")?.integer(in: 1...Int(Int32.max))
         configuration.shuffle = try object.optional("shuffle")?.bool() ?? true
-        configuration.seed = try object.optional("seed")?.unsigned64() ?? UInt64.random(in: .min ... .max)
+        configuration.seed = try object.optional("seed")?.seed() ?? Node.randomSeed()
         configuration.loss = try object.optional("loss")?.name(Loss.self, what: "loss") ?? .squaredError
         configuration.optimizer = try object.optional("optimizer").map(Self.optimizer) ?? .sgd()
         configuration.l1 = try Self.nonNegative(object.optional("l1")) ?? 0
