@@ -72,7 +72,12 @@ import Testing
             var released = false
             for _ in 0..<100 where !released {
                 try await Task.sleep(for: .milliseconds(100))
-                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                // A connection of its own each time: with the 1 s idle timeout a kept-alive
+                // one may be closed between polls when the machine is busy.
+                let probe = try RawConnection(port: port)
+                try probe.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                let metrics = String(decoding: await probe.readToEnd(timeout: .seconds(10)), as: UTF8.self)
+                probe.close()
                 let now = Self.metric(metrics, #"backprop_memory_held_bytes{kind="answers"}"#)
                 if held == nil, let now, now > 0 { held = now }
                 released = held != nil && now == 0
