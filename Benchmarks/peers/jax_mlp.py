@@ -16,16 +16,12 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from mlp_data import batch, hidden, inputs, lr, make, outputs, samples  # noqa: E402
 
 repetitions = int(sys.argv[sys.argv.index("--repetitions") + 1]) if "--repetitions" in sys.argv else 5
 rng = np.random.default_rng(1)
-samples, inputs, hidden, outputs, batch, lr = 8192, 784, 128, 10, 64, 0.01
-x_host = rng.random((samples, inputs))
-y_host = np.zeros((samples, outputs))
-y_host[np.arange(samples), rng.integers(0, outputs, samples)] = 1
-limit1, limit2 = np.sqrt(6 / inputs), np.sqrt(6 / (hidden + outputs))
-w1_0 = jnp.asarray(rng.uniform(-limit1, limit1, (inputs, hidden)))
-w2_0 = jnp.asarray(rng.uniform(-limit2, limit2, (hidden, outputs)))
+x_host, y_host, w1_host, w2_host = make(rng)
+w1_0, w2_0 = jnp.asarray(w1_host), jnp.asarray(w2_host)
 x, y = jnp.asarray(x_host), jnp.asarray(y_host)
 
 

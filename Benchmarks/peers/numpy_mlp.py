@@ -9,16 +9,11 @@ import sys
 import time
 
 import numpy as np
+from mlp_data import batch, hidden, inputs, lr, make, outputs, samples
 
 repetitions = int(sys.argv[sys.argv.index("--repetitions") + 1]) if "--repetitions" in sys.argv else 5
 rng = np.random.default_rng(1)
-samples, inputs, hidden, outputs, batch, lr = 8192, 784, 128, 10, 64, 0.01
-x = rng.random((samples, inputs))
-y = np.zeros((samples, outputs))
-y[np.arange(samples), rng.integers(0, outputs, samples)] = 1
-limit1, limit2 = np.sqrt(6 / inputs), np.sqrt(6 / (hidden + outputs))
-w1_0 = rng.uniform(-limit1, limit1, (inputs, hidden))
-w2_0 = rng.uniform(-limit2, limit2, (hidden, outputs))
+x, y, w1_0, w2_0 = make(rng)
 
 
 def forward(w1, b1, w2, b2, xb):
