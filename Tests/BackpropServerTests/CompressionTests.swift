@@ -1,0 +1,166 @@
+import BackpropTestSupport
+import CompressNIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import BackpropServer
+
+/// gzip and deflate request bodies (limits, corrupt streams, unknown codings) and
+/// gzip answers (negotiation, Vary, small and streamed answers, never event streams).
+@Suite struct CompressionTests {
+    /// `text` compressed whole with zlib in `algorithm`'s format.
+    static func compressed(_ text: String, _ algorithm: ZlibAlgorithm) throws -> ByteBuffer {
+        let compressor = try ZlibCompressor(algorithm: algorithm)
+        var input = ByteBuffer(string: text)
+        var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
+        try compressor.deflate(from: &input, to: &output, flush: .finish)
+        return output
+    }
+
+    /// A gzip body inflated (at most 256 MB), independently of the server's code.
+    static func gunzip(_ buffer: ByteBuffer) throws -> [UInt8] {
+        var input = buffer
+        return Array(try input.decompress(with: .gzip(), maxSize: 256 << 20).readableBytesView)
+    }
+
+    static let gzipHeaders: HTTPFields = [.acceptEncoding: "gzip"]
+
+    @Test(arguments: [ZlibAlgorithm.gzip, .zlib, .deflate])
+    func aCompressedBodyGivesThePlainAnswer(_ algorithm: ZlibAlgorithm) async throws {
+        try await buildApplication(testConfiguration()).test(.live) { client in
+            let plain = try await client.post("/gradient", SeedRequests.singleNeuron)
+            #expect(plain.status == .ok)
+            #expect(try JSONBody(plain)["output"]?.number == 0.6899744811276125)
+            let coding = algorithm == .gzip ? "gzip" : "deflate"  // zlib, or raw deflate, both as "deflate"
+            let response = try await client.execute(
+                uri: "/gradient", method: .post, headers: [.contentEncoding: coding],
+                body: try Self.compressed(SeedRequests.singleNeuron, algorithm))
+            #expect(response.status == .ok)
+            #expect(Array(response.body.readableBytesView) == Array(plain.body.readableBytesView))
+            #expect(try JSONBody(response)["output"]?.number == 0.6899744811276125)
+        }
+    }
+
+    @Test func identityIsNoCodingAndStackedOrUnknownCodingsAre415() async throws {
+        try await buildApplication(testConfiguration()).test(.live) { client in
+            let identity = try await client.post("/gradient", SeedRequests.singleNeuron, headers: [.contentEncoding: "identity"])
+            #expect(identity.status == .ok)
+            for coding in ["br", "compress", "gzip, br", "gzip, gzip", "zstd"] {
+                let response = try await client.post("/forward", SeedRequests.singleNeuron, headers: [.contentEncoding: coding])
+                #expect(response.status == .unsupportedMediaType, "\(coding)")
+                #expect(response.headers[.acceptEncoding] == "gzip, deflate")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(try JSONBody(response)["title"]?.string == "Unsupported content coding")
+            }
+            let jobs = try await client.post("/train/jobs", JobTests.xor, headers: [.contentEncoding: "br"])
+            #expect(jobs.status == .unsupportedMediaType)
+            // A gzipped job body is accepted there too.
+            let gzipped = try await client.execute(
+                uri: "/train/jobs", method: .post, headers: [.contentEncoding: "gzip"],
+                body: try Self.compressed(JobTests.xor, .gzip))
+            #expect(gzipped.status == .accepted)
+        }
+    }
+
+    @Test func aCorruptOrTruncatedStreamIs400() async throws {
+        try await buildApplication(testConfiguration()).test(.live) { client in
+            let whole = try Self.compressed(SeedRequests.singleNeuron, .gzip)
+            var corrupt = whole
+            corrupt.setBytes(Array(repeating: 0xFF, count: 16), at: 12)
+            let truncated = whole.getSlice(at: 0, length: whole.readableBytes - 12)!
+            var trailing = whole
+            trailing.writeString("junk")
+            let bodies: [(String, ByteBuffer, String)] = [
+                ("gzip", corrupt, "not valid gzip"), ("gzip", truncated, "ends early"),
+                ("gzip", ByteBuffer(string: SeedRequests.singleNeuron), "not valid gzip"),
+                ("gzip", trailing, "not valid gzip"), ("deflate", ByteBuffer(string: "xx"), "not valid deflate"),
+                ("gzip", ByteBuffer(), "the body is empty"),
+            ]
+            for (coding, body, detail) in bodies {
+                let response = try await client.execute(
+                    uri: "/gradient", method: .post, headers: [.contentEncoding: coding], body: body)
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let problem = try JSONBody(response)
+                #expect(problem["title"]?.string == "Unreadable body")
+                #expect(problem["detail"]?.string?.contains(detail) == true, "\(problem["detail"]?.string ?? "")")
+            }
+        }
+    }
+
+    /// The bound applies to the inflated body: one just over it is a 413, one within it is read.
+    @Test func theBodyLimitAppliesToTheInflatedSize() async throws {
+        let body = #"{"network": {"layers": [{"weights": [0.5, -0.5, 0.3, 0.1]}]}, "input": [1, 2, 3, 4], "target": 0.5}"#
+        let padded = body.replacingOccurrences(of: "{\"network\"", with: "{" + String(repeating: " ", count: 4000) + "\"network\"")
+        let app = buildApplication(testConfiguration { $0.maximumBodySize = 4096 })
+        try await app.test(.live) { client in
+            let within = try await client.execute(
+                uri: "/gradient", method: .post, headers: [.contentEncoding: "gzip"], body: try Self.compressed(body, .gzip))
+            #expect(within.status == .ok)
+            let over = try Self.compressed(padded + String(repeating: " ", count: 200), .gzip)
+            #expect(over.readableBytes < 200)
+            let refused = try await client.execute(uri: "/gradient", method: .post, headers: [.contentEncoding: "gzip"], body: over)
+            #expect(refused.status == .contentTooLarge)
+            #expect(try JSONBody(refused)["title"]?.string == "Body too large")
+        }
+    }
+
+    /// 1 GB of zeros gzipped (zlib's run-length strategy, streamed from one zero buffer): about 1 MB.
+    static func bomb(gigabytes: Int = 1) throws -> [UInt8] {
+        let compressor = try ZlibCompressor(
+            algorithm: .gzip, configuration: ZlibConfiguration(compressionLevel: .bestCompression, strategy: .rle))
+        let zeros = ByteBuffer(repeating: 0, count: 1 << 20)
+        var output = ByteBufferAllocator().buffer(capacity: 1_100_000 * gigabytes)
+        for i in 0..<(gigabytes << 10) {
+            var input = zeros
+            while true {
+                do {
+                    try compressor.deflate(from: &input, to: &output, flush: i == (gigabytes << 10) - 1 ? .finish : .no)
+                    if input.readableBytes == 0 { break }
+                } catch let error as CompressNIOError where error == .bufferOverflow {
+                    if input.readableBytes == 0 && i < (gigabytes << 10) - 1 { break }
+                    output.reserveCapacity(output.capacity * 2)
+                }
+            }
+        }
+        return Array(output.readableBytesView)
+    }
+
+    /// The peak resident memory of a process (VmHWM), in bytes.
+    static func peakResidentBytes(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])) * 1024
+    }
+
+    /// A zip bomb (1 GB of zeros in about 1 MB) against the real binary with its default
+    /// 16 MiB limit: a 413 within seconds, the server's peak memory far below the bomb's
+    /// size (it stops inflating at the limit), and the server still answers after it.
+    @Test func aZipBombIsA413FastWithBoundedMemory() async throws {
+        let bomb = try Self.bomb()
+        #expect(bomb.count < 1_200_000 && bomb.count > 500_000, "\(bomb.count) bytes")
+        let server = try await ServerProcess()
+        let connection = try RawConnection(port: server.port)
+        defer { connection.close() }
+        let start = ContinuousClock.now
+        try connection.send(
+            "POST /forward HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Encoding: gzip\r\nContent-Length: \(bomb.count)\r\n\r\n")
+        // The server answers once it has inflated 16 MiB, then reads (and drops) the rest.
+        try connection.send(bytes: bomb)
+        let answer = await connection.read(until: "\"detail\"", timeout: .seconds(30))
+        let elapsed = ContinuousClock.now - start
+        #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
+        #expect(answer.contains("Body too large"))
+        #expect(elapsed < .seconds(10), "\(elapsed)")
+        let peak = try Self.peakResidentBytes(server.process.processIdentifier)
+        #expect(peak < 256 << 20, "peak RSS \(peak >> 20) MiB")
+        let after = try await server.request("POST", "/gradient", body: SeedRequests.singleNeuron)
+        #expect(after.hasPrefix("HTTP/1.1 200"))
+        #expect(await server.terminate() == 0)
+    }
+}
