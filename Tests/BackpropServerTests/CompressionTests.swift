@@ -45,6 +45,32 @@ import Testing
         }
     }
 
+    /// A chunked body in pieces of 1 to 7 bytes: the first byte alone (before the
+    /// decompressor can tell zlib from raw deflate), the rest in many small inflations.
+    @Test(arguments: [ZlibAlgorithm.gzip, .zlib])
+    func aChunkedCompressedBodyInTinyPieces(_ algorithm: ZlibAlgorithm) async throws {
+        let bytes = Array(try Self.compressed(SeedRequests.singleNeuron, algorithm).readableBytesView)
+        try await buildApplication(testConfiguration()).test(.live) { client in
+            let connection = try RawConnection(port: try #require(client.port))
+            defer { connection.close() }
+            try connection.send(
+                "POST /gradient HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+                    + "Content-Encoding: \(algorithm == .gzip ? "gzip" : "deflate")\r\n\r\n")
+            var start = 0
+            var size = 1
+            while start < bytes.count {
+                let piece = Array(bytes[start..<min(start + size, bytes.count)])
+                try connection.send(bytes: Array(String(piece.count, radix: 16).utf8) + [13, 10] + piece + [13, 10])
+                start += piece.count
+                size = size % 7 + 1
+            }
+            try connection.send("0\r\n\r\n")
+            let answer = String(decoding: await connection.readToEnd(), as: UTF8.self)
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
+            #expect(answer.contains(#""output":0.6899744811276125"#))
+        }
+    }
+
     @Test func identityIsNoCodingAndStackedOrUnknownCodingsAre415() async throws {
         try await buildApplication(testConfiguration()).test(.live) { client in
             let identity = try await client.post("/gradient", SeedRequests.singleNeuron, headers: [.contentEncoding: "identity"])

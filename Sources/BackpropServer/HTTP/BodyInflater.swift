@@ -36,10 +36,14 @@ final class BodyInflater {
         while input.readableBytes > 0 {
             window.clear()
             var outcome: CompressNIOError? = nil
+            let before = input.readableBytes
             do {
                 try decompressor.inflate(from: &input, to: &window)
             } catch let error as CompressNIOError {
                 outcome = error
+            }
+            if outcome != nil, input.readableBytes == before, window.readableBytes == 0 {
+                throw Problem.corruptBody(coding, "zlib made no progress")  // never loop forever
             }
             try await append()
             switch outcome {

@@ -6,8 +6,8 @@ import NIOCore
 /// written, never held whole. The level is the one BENCHMARKS.md ("Compression")
 /// chose; the benchmark measures the others with this same type.
 public final class GzipEncoder {
-    /// zlib's level 1: on a 20 MB `/forward` answer about four times as fast as the
-    /// default (6) for a few percent more bytes (BENCHMARKS.md, "Compression").
+    /// zlib's level 1: on a 20 MB `/forward` answer about five times as fast as the
+    /// default (6) for 6 % more bytes (BENCHMARKS.md, "Compression").
     public static let level: Int32 = 1
     /// What one encoder holds while it works (zlib's window and hash tables at memory
     /// level 8, and the piece being filled): what the memory budget is charged for it.
