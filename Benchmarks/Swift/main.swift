@@ -8,7 +8,7 @@ import NIOCore
 // Backprop's benchmarks: each prints its figure as one JSON line, for
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
 //
-//   swift run -c release BackpropBenchmarks [mlp|checkpoint|small|kernels|wire|json] [--repetitions N]
+//   swift run -c release BackpropBenchmarks [mlp|checkpoint|small|kernels|wire|json|gzip] [--repetitions N]
 
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
@@ -128,6 +128,43 @@ func json() throws {
         "benchmark": "json_1000x1000", "bytes": body.count, "rows": rows, "body": path,
         "decode_mb_s": megabytes / median(decode), "encode_mb_s": Double(bytes) / 1e6 / median(encode),
     ])
+}
+
+/// A 20 MB `/forward` answer (1,000 × 1,000 doubles, as `json` makes it) gzipped as the
+/// server sends it: fed in 64 KiB pieces (`Answer.chunkSize`) to `GzipEncoder`, at each
+/// zlib level from 1 to 6 (the server's is `GzipEncoder.level`). Per level: the time,
+/// MB/s of answer, the compressed size and the ratio (BENCHMARKS.md, "Compression").
+func gzip() async throws {
+    var generator = SeededGenerator(seed: 3)
+    var matrix = Matrix(rows: 1000, columns: 1000)
+    for i in 0..<matrix.storage.count { matrix[element: i] = generator.nextNormal() }
+    var answer = ByteBuffer()
+    JSONWriter.encode(.object([("output", JSONValue(rows: matrix))]), into: &answer)
+    let pieces = stride(from: 0, to: answer.readableBytes, by: 64 * 1024).map {
+        answer.getSlice(at: $0, length: min(64 * 1024, answer.readableBytes - $0))!
+    }
+    var rows: [[String: Any]] = []
+    for level in Int32(1)...6 {
+        var times: [Double] = []
+        var compressed = 0
+        for _ in 0..<repetitions {
+            let start = ContinuousClock.now
+            let encoder = try GzipEncoder(level: level)
+            var bytes = 0
+            for (i, piece) in pieces.enumerated() {
+                try await encoder.write(piece, finish: i == pieces.count - 1) { bytes += $0.readableBytes }
+            }
+            let elapsed = ContinuousClock.now - start
+            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            compressed = bytes
+        }
+        rows.append([
+            "level": Int(level), "server": level == GzipEncoder.level, "ms": median(times) * 1e3,
+            "mb_s": Double(answer.readableBytes) / 1e6 / median(times), "compressed_bytes": compressed,
+            "ratio": Double(answer.readableBytes) / Double(compressed),
+        ])
+    }
+    report(["benchmark": "gzip_forward_1000x1000", "bytes": answer.readableBytes, "rows": rows])
 }
 
 /// Decoding the /forward benchmark's body (Benchmarks/peers/forward_body.py: a
@@ -271,6 +308,7 @@ if which == "all" || which == "kernels" { kernels() }
 if which == "all" || which == "wire" { try wire() }
 if which == "all" || which == "allocations" { try allocations() }
 if which == "all" || which == "json" { try json() }
+if which == "gzip" { try await gzip() }
 if which == "all" || which == "forward-json" { try forwardJSON() }
 if which == "all" || which == "mlp" { try mlp() }
 if which == "all" || which == "checkpoint" { try checkpoint() }

@@ -20,6 +20,8 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     logger.logLevel = configuration.logLevel
     let pool = ComputePool(threads: configuration.computeThreads, queue: configuration.computeQueue)
     let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let budget = makeMemoryBudget(configuration, logger: logger)
+    router.add(middleware: CompressionMiddleware(budget: budget))
     router.add(middleware: RequestIDMiddleware())
     if configuration.logLevel <= .info {
         // Every request is logged at info; below that level the middleware would only cost.
@@ -36,7 +38,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         middleware: CORSMiddleware(
             allowOrigin: origin,
             allowHeaders: [
-                .accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!,
+                .accept, .authorization, .contentType, .contentEncoding, .origin, HTTPField.Name("Last-Event-ID")!,
                 HTTPField.Name("Idempotency-Key")!, RequestIDMiddleware.header,
             ],
             allowMethods: [.get, .post, .delete, .head, .options],
@@ -48,7 +50,6 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     router.add(middleware: ProblemMiddleware(allowedMethods: routeTable.allowedMethods))
     let limits = Limits(configuration)
     let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-    let budget = makeMemoryBudget(configuration, logger: logger)
     let (store, storeServices) = makeJobStore(configuration, limits: limits, budget: budget, logger: logger)
     let readDeadlines = ConnectionDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
     let delivery = Delivery(

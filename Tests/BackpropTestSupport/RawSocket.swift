@@ -42,6 +42,16 @@ public final class RawConnection {
         }
     }
 
+    /// Sends all of `bytes`; a peer that has closed is an error, not a SIGPIPE.
+    public func send(bytes: [UInt8]) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw RawSocketError.failed("send") }
+            sent += count
+        }
+    }
+
     /// A whole HTTP/1.1 POST with a JSON body.
     public func sendPost(_ path: String, _ body: String) throws {
         try send(

@@ -8,7 +8,9 @@ Loads the page from a live server and checks what a person would see:
   - applying the weight deltas lowers the loss; pasted data and network JSON;
   - training XOR as a job: the loss curve falls, the decision boundary is drawn,
     the URL keeps the setup; a long job can be cancelled;
-  - keyboard use, labels on every control, and a phone-width (375 px) layout.
+  - keyboard use, labels on every control, and a phone-width (375 px) layout;
+  - compression: the browser's fetch gets a gzip answer (which it inflates) and
+    sends a gzip body made with CompressionStream.
 
 Usage: test_playground.py BASE_URL [--artifacts DIR]
 Needs chromium and chromedriver (Debian: chromium, chromium-driver) and selenium.
@@ -417,6 +419,33 @@ def test_phone_width(p):
         p.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def test_fetch_gzip(p):
+    """A browser's fetch sends Accept-Encoding with gzip: a large answer comes gzipped, and
+    a body gzipped with CompressionStream gives the same answer as the plain one."""
+    p.open()
+    result = p.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        (async () => {
+          const input = Array.from({length: 200}, (_, i) => [i / 200, 1 - i / 200, 0.5]);
+          const body = JSON.stringify({network: %s, input});
+          const plain = await fetch('/forward', {method: 'POST', headers: {'Content-Type': 'application/json'}, body});
+          const answer = await plain.json();
+          const gzipped = await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+          const sent = await fetch('/forward', {method: 'POST', body: gzipped,
+                                                headers: {'Content-Type': 'application/json', 'Content-Encoding': 'gzip'}});
+          return {encoding: plain.headers.get('content-encoding'), vary: plain.headers.get('vary'),
+                  outputs: answer.output.length, same: JSON.stringify(await sent.json()) === JSON.stringify(answer),
+                  status: sent.status, gzippedBytes: gzipped.byteLength, bodyBytes: body.length};
+        })().then(done, e => done({error: String(e)}));
+    """ % json.dumps(SEED_NETWORK))
+    assert "error" not in result, result
+    assert result["encoding"] == "gzip", result
+    assert "accept-encoding" in (result["vary"] or "").lower(), result
+    assert result["outputs"] == 200, result
+    assert result["status"] == 200 and result["same"], result
+    assert result["gzippedBytes"] < result["bodyBytes"], result
+
+
 def test_no_javascript_errors(p):
     p.collect_console()
     # The 422 that test_pasted_data_and_network_json asks for is logged as a failed
@@ -426,7 +455,8 @@ def test_no_javascript_errors(p):
 
 
 TESTS = [test_page_loads, test_seed_gradient_step, test_apply_deltas_lowers_loss, test_pasted_data_and_network_json,
-         test_train_xor, test_generated_data_and_cancel, test_keyboard_step, test_phone_width, test_no_javascript_errors]
+         test_train_xor, test_generated_data_and_cancel, test_keyboard_step, test_phone_width, test_fetch_gzip,
+         test_no_javascript_errors]
 
 
 def main():

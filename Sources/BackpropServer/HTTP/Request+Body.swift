@@ -18,16 +18,22 @@ extension Request {
     /// forever (Hummingbird's idle timer restarts with every chunk). The read is
     /// registered with `deadlines`, whose periodic sweep closes it when overdue; see
     /// `ConnectionDeadlines` for why that is not a timer per request.
+    ///
+    /// A body with `Content-Encoding: gzip` or `deflate` is inflated as it arrives
+    /// (`BodyInflater`): `limit` bounds both its compressed and its inflated size, and
+    /// the reservation grows with the inflated body. Any other coding is a 415.
     func collectBody(
         upTo limit: Int, deadlines: ConnectionDeadlines, context: AppRequestContext, budget: MemoryBudget
     ) async throws -> (ByteBuffer, MemoryReservation) {
+        let coding = try ContentCoding(headers)
         let declared = headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit { throw NIOTooManyBytesError(maxBytes: limit) }
         let token = deadlines.begin(context.channel)
         defer { deadlines.end(token) }
         let reservation = MemoryReservation(budget: budget, kind: .bodies)
         let expected = declared ?? (headers[.transferEncoding] != nil ? limit : 0)
-        guard await reservation.acquire(expected, until: .now + deadlines.timeout - deadlines.sweepInterval) else {
+        let deadline = ContinuousClock.now + deadlines.timeout - deadlines.sweepInterval
+        guard await reservation.acquire(expected, until: deadline) else {
             // `Connection: close`: BodyGate closes the connection once the 503 is out,
             // without reading the body.
             throw Problem.memoryBudgetFull(waitedFor: deadlines.timeout)
@@ -37,9 +43,18 @@ extension Request {
         {
             gate.open(on: context.channel.eventLoop)
         }
+        let inflater =
+            coding == .identity ? nil : BodyInflater(coding: coding, limit: limit, reservation: reservation, until: deadline)
         var collected: ByteBuffer? = nil
+        var compressed = 0
         do {
             for try await chunk in body {
+                if let inflater {
+                    compressed += chunk.readableBytes
+                    if compressed > limit { throw NIOTooManyBytesError(maxBytes: limit) }
+                    try await inflater.feed(chunk)
+                    continue
+                }
                 guard var buffer = collected else {
                     if let declared, declared > chunk.readableBytes {
                         var buffer = ByteBufferAllocator().buffer(capacity: declared)
@@ -58,8 +73,11 @@ extension Request {
                 buffer.writeImmutableBuffer(chunk)
                 collected = buffer
             }
+            if let inflater { collected = try await inflater.finish() }
         } catch let error as NIOTooManyBytesError {
             throw error
+        } catch let problem as Problem {
+            throw problem
         } catch {
             throw Problem(.badRequest, title: "Unreadable body", detail: "the request body could not be read: \(error)")
         }
