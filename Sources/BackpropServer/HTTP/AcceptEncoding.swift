@@ -12,17 +12,7 @@ struct AcceptEncoding {
     init(_ values: [String]) {
         var explicit: Double? = nil
         var any: Double? = nil
-        for item in values.flatMap({ $0.split(separator: ",") }) {
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let coding = parts.first, !coding.isEmpty else { continue }
-            var quality = 1.0
-            var malformed = false
-            for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard pair.count == 2, pair[0] == "q" else { continue }
-                if let q = Double(pair[1]), (0...1).contains(q) { quality = q } else { malformed = true }
-            }
-            if malformed { continue }  // ignored, as `MediaPreference` does
+        for (coding, quality) in QualityList.items(values) {
             switch coding {
             case "gzip", "x-gzip": explicit = max(explicit ?? 0, quality)
             case "*": any = max(any ?? 0, quality)

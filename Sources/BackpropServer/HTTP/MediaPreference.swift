@@ -11,20 +11,9 @@ struct MediaPreference {
 
     /// `header` is the `Accept` value; absent, every type is acceptable alike.
     init(accept header: String?) {
-        ranges = (header ?? "*/*").split(separator: ",").compactMap { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let media = parts.first, let slash = media.firstIndex(of: "/") else { return nil }
-            var quality = 1.0
-            for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if pair.count == 2, pair[0].lowercased() == "q" {
-                    guard let q = Double(pair[1]), (0...1).contains(q) else { return nil }  // malformed: ignored
-                    quality = q
-                }
-            }
-            let lower = media.lowercased()
-            let index = lower.index(lower.startIndex, offsetBy: media.distance(from: media.startIndex, to: slash))
-            return Range(type: lower[..<index][...], subtype: lower[lower.index(after: index)...], quality: quality)
+        ranges = QualityList.items([header ?? "*/*"]).compactMap { media, quality in
+            guard let slash = media.firstIndex(of: "/") else { return nil }
+            return Range(type: media[..<slash], subtype: media[media.index(after: slash)...], quality: quality)
         }
     }
 

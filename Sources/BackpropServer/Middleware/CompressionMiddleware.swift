@@ -87,7 +87,10 @@ struct CompressionMiddleware: RouterMiddleware {
 
     private final class Collector: ResponseBodyWriter {
         var buffer = ByteBuffer()
-        func write(_ buffer: ByteBuffer) async throws { self.buffer.writeImmutableBuffer(buffer) }
+        func write(_ buffer: ByteBuffer) async throws {
+            // A whole answer comes as one buffer: keep it rather than copy it.
+            if self.buffer.readableBytes == 0 { self.buffer = buffer } else { self.buffer.writeImmutableBuffer(buffer) }
+        }
         func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }
