@@ -11,13 +11,13 @@ struct ByteReader {
     var isAtEnd: Bool { offset == bytes.count }
 
     static func malformed(_ what: String) -> CoreError {
-        CoreError(.invalidValue, "the checkpoint is malformed: \(what)", path: [])
+        CoreError(.invalidValue, "the checkpoint is malformed: \(what)")
     }
 
     /// Takes the next `count` bytes; throws if fewer are left.
     private mutating func take(_ count: Int) throws(CoreError) -> ArraySlice<UInt8> {
         guard count >= 0, count <= bytes.count - offset else {
-            throw CoreError(.invalidValue, "the checkpoint is truncated", path: [])
+            throw CoreError(.invalidValue, "the checkpoint is truncated")
         }
         defer { offset += count }
         return bytes[offset..<offset + count]
@@ -52,7 +52,7 @@ struct ByteReader {
     private mutating func readCount(size: Int) throws(CoreError) -> Int {
         let count = try readInt()
         guard count >= 0, count <= (bytes.count - offset) / size else {
-            throw CoreError(.invalidValue, "the checkpoint is truncated", path: [])
+            throw CoreError(.invalidValue, "the checkpoint is truncated")
         }
         return count
     }

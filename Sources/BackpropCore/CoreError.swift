@@ -1,8 +1,8 @@
 /// An error in the values handed to the core: what is wrong, and where.
 ///
 /// The core never traps on data: every check on shapes, names and ranges throws
-/// one of these. `path` locates the part at fault (for example `layers`, `1`,
-/// `weights`), so a caller can turn it into a JSON Pointer or a message.
+/// one of these, with a typed `location`. The HTTP layer alone turns the location
+/// into a JSON Pointer and the message into a detail.
 public struct CoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of problem.
     public enum Code: String, Sendable {
@@ -20,35 +20,22 @@ public struct CoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case nonFinite
     }
 
-    /// One step of a path: an object key or an array index.
-    public enum PathElement: Sendable, Equatable, CustomStringConvertible {
-        case key(String)
-        case index(Int)
-
-        public var description: String {
-            switch self {
-            case .key(let key): key
-            case .index(let index): String(index)
-            }
-        }
-    }
-
     public var code: Code
-    public var path: [PathElement]
-    public var message: String
+    public var location: Location
+    public var message: CoreMessage
 
-    public init(_ code: Code, _ message: String, path: [PathElement] = []) {
+    public init(_ code: Code, _ message: CoreMessage, at location: Location = .unlocated) {
         self.code = code
         self.message = message
-        self.path = path
+        self.location = location
     }
 
-    /// The same error, located under `prefix`.
-    public func prefixed(_ prefix: [PathElement]) -> CoreError {
-        CoreError(code, message, path: prefix + path)
+    /// The same error, moved to another place (`Location.inValidation()`, ...).
+    public func relocated(_ move: (Location) -> Location) -> CoreError {
+        CoreError(code, message.relocated(move), at: move(location))
     }
 
     public var description: String {
-        path.isEmpty ? message : "\(path.map(\.description).joined(separator: ".")): \(message)"
+        message.readsAlone(at: location) ? message.description : "\(location): \(message)"
     }
 }

@@ -94,8 +94,7 @@ extension Network {
             case .generated(let spec):
                 guard spec.units > 0 else {
                     throw CoreError(
-                        .invalidValue, "units must be at least 1",
-                        path: [.key("layers"), .index(index), .key("units")])
+                        .invalidValue, "units must be at least 1", at: .layer(index, .units))
                 }
                 let weights = initializer.weights(
                     inputs: previous, units: spec.units, activation: spec.activation, using: &generator)
@@ -133,23 +132,25 @@ extension Network {
 
     private static func inputCount(_ inputs: Int?, blueprints: [LayerBlueprint]) throws(CoreError) -> Int {
         guard let first = blueprints.first else {
-            throw CoreError(.invalidValue, "a network needs at least one layer", path: [.key("layers")])
+            throw CoreError(.invalidValue, "a network needs at least one layer", at: .layers)
         }
         switch (first, inputs) {
         case (.given(let layer), let inputs?) where inputs != layer.inputs:
             throw CoreError(
-                .shapeMismatch, "inputs is \(inputs), but layers[0].weights has \(layer.inputs) rows",
-                path: [.key("inputs")])
+                .shapeMismatch,
+                "\(Location.networkInputs) is \(inputs), but \(Location.layer(0, .weights)) has \(layer.inputs) rows",
+                at: .networkInputs)
         case (.given(let layer), _):
             return layer.inputs
         case (.generated, let inputs?):
             guard inputs > 0 else {
-                throw CoreError(.invalidValue, "inputs must be at least 1", path: [.key("inputs")])
+                throw CoreError(.invalidValue, "\(Location.networkInputs) must be at least 1", at: .networkInputs)
             }
             return inputs
         case (.generated, nil):
             throw CoreError(
-                .invalidValue, "inputs is required when the first layer is generated", path: [.key("inputs")])
+                .invalidValue, "\(Location.networkInputs) is required when the first layer is generated",
+                at: .networkInputs)
         }
     }
 }

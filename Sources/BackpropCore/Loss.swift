@@ -19,7 +19,7 @@ public enum Loss: String, Sendable, CaseIterable {
             throw CoreError(
                 .invalidLoss,
                 "cross_entropy needs a sigmoid or softmax output layer, not \(activation.rawValue)",
-                path: [.key("loss")])
+                at: .loss)
         }
     }
 
@@ -30,13 +30,13 @@ public enum Loss: String, Sendable, CaseIterable {
         for r in 0..<targets.rows {
             let row = targets.storage[r * targets.columns..<(r + 1) * targets.columns]
             guard row.allSatisfy(\.isFinite) else {
-                throw CoreError(.invalidTarget, "row \(r) is not finite", path: [.index(r)])
+                throw CoreError(.invalidTarget, "row \(r) is not finite", at: .data(.training, .targets, row: r))
             }
             guard self == .crossEntropy else { continue }
             guard row.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
                 throw CoreError(
                     .invalidTarget, "row \(r): cross_entropy targets must lie in [0, 1]",
-                    path: [.index(r)])
+                    at: .data(.training, .targets, row: r))
             }
             if activation == .softmax {
                 let sum = row.reduce(0, +)
@@ -44,7 +44,7 @@ public enum Loss: String, Sendable, CaseIterable {
                     throw CoreError(
                         .invalidTarget,
                         "row \(r): softmax cross_entropy targets must sum to 1, not \(sum)",
-                        path: [.index(r)])
+                        at: .data(.training, .targets, row: r))
                 }
             }
         }

@@ -43,8 +43,7 @@ public struct Matrix: Sendable, Equatable {
             guard row.count == columns else {
                 throw CoreError(
                     .shapeMismatch,
-                    "row \(index) has \(row.count) elements, but row 0 has \(columns)",
-                    path: [.index(index)])
+                    "row \(index) has \(row.count) elements, but row 0 has \(columns)")
             }
             storage.append(contentsOf: row)
         }

@@ -54,13 +54,13 @@ extension Network {
             guard delta.isFinite, weightGradient.isFinite, biasGradient?.allFinite ?? true else {
                 throw CoreError(
                     .nonFinite, "the gradient of layer \(index) is not finite",
-                    path: [.key("layers"), .index(index)])
+                    at: .layer(index))
             }
             gradients.append(
                 LayerGradient(errorTerm: delta, weightGradient: weightGradient, biasGradient: biasGradient))
         }
         guard meanLoss.isFinite else {
-            throw CoreError(.nonFinite, "the loss is not finite", path: [.key("loss")])
+            throw CoreError(.nonFinite, .naming("the loss is not finite"), at: .loss)
         }
         return GradientResult(trace: trace, layers: gradients, loss: meanLoss)
     }
@@ -70,18 +70,14 @@ extension Network {
         guard target.rows == samples else {
             throw CoreError(
                 .shapeMismatch, "there are \(target.rows) targets for \(samples) samples",
-                path: [.key("target")])
+                at: .data(.training, .targets))
         }
         guard target.columns == outputs else {
             throw CoreError(
                 .shapeMismatch,
                 "each target has \(target.columns) values, but the network has \(outputs) outputs",
-                path: [.key("target")])
+                at: .data(.training, .targets))
         }
-        do {
-            try loss.check(targets: target, outputActivation: outputActivation)
-        } catch {
-            throw error.prefixed([.key("target")])
-        }
+        try loss.check(targets: target, outputActivation: outputActivation)
     }
 }

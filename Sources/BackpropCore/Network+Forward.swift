@@ -34,16 +34,16 @@ extension Network {
     /// Throws unless `input` holds at least one finite sample `inputs` wide.
     func checkInput(_ input: Matrix) throws(CoreError) {
         guard input.rows > 0 else {
-            throw CoreError(.invalidValue, "the input holds no samples", path: [.key("input")])
+            throw CoreError(.invalidValue, .naming("the input holds no samples"), at: .data(.training, .inputs))
         }
         guard input.columns == inputs else {
             throw CoreError(
                 .shapeMismatch,
-                "each input sample has \(input.columns) values, but the network takes \(inputs)",
-                path: [.key("input")])
+                .naming("each input sample has \(input.columns) values, but the network takes \(inputs)"),
+                at: .data(.training, .inputs))
         }
         guard input.isFinite else {
-            throw CoreError(.invalidValue, "the input holds a non-finite number", path: [.key("input")])
+            throw CoreError(.invalidValue, .naming("the input holds a non-finite number"), at: .data(.training, .inputs))
         }
     }
 
@@ -60,7 +60,7 @@ extension Network {
             guard h.isFinite, y.isFinite else {
                 throw CoreError(
                     .nonFinite, "layer \(index) overflows: its values are not finite",
-                    path: [.key("layers"), .index(index)])
+                    at: .layer(index))
             }
             result.append(LayerTrace(weightedInput: h, output: y))
         }

@@ -5,52 +5,50 @@
 public struct Network: Sendable, Equatable {
     public private(set) var layers: [Layer]
 
-    /// Checks and builds a network; throws with the path of the first fault
-    /// (for example `layers.1.weights`).
+    /// Checks and builds a network; throws with the location of the first fault
+    /// (for example layer 1's weights).
     public init(layers: [Layer]) throws(CoreError) {
         guard !layers.isEmpty else {
-            throw CoreError(.invalidValue, "a network needs at least one layer", path: [.key("layers")])
+            throw CoreError(.invalidValue, "a network needs at least one layer", at: .layers)
         }
         for (index, layer) in layers.enumerated() {
-            let at: [CoreError.PathElement] = [.key("layers"), .index(index)]
+            let weights = Location.layer(index, .weights), biases = Location.layer(index, .biases)
             guard layer.inputs > 0, layer.units > 0 else {
                 throw CoreError(
-                    .shapeMismatch, "layers[\(index)].weights is empty", path: at + [.key("weights")])
+                    .shapeMismatch, "\(weights) is empty", at: weights)
             }
             if index > 0, layer.inputs != layers[index - 1].units {
                 throw CoreError(
                     .shapeMismatch,
-                    "layers[\(index)].weights has \(layer.inputs) rows, but layers[\(index - 1)] has \(layers[index - 1].units) units",
-                    path: at + [.key("weights")])
+                    "\(weights) has \(layer.inputs) rows, but \(Location.layer(index - 1)) has \(layers[index - 1].units) units",
+                    at: weights)
             }
             guard layer.weights.isFinite else {
                 throw CoreError(
-                    .invalidValue, "layers[\(index)].weights holds a non-finite number",
-                    path: at + [.key("weights")])
+                    .invalidValue, "\(weights) holds a non-finite number", at: weights)
             }
-            if let biases = layer.biases {
-                guard biases.count == layer.units else {
+            if let values = layer.biases {
+                guard values.count == layer.units else {
                     throw CoreError(
                         .shapeMismatch,
-                        "layers[\(index)].biases has \(biases.count) values, but the layer has \(layer.units) units",
-                        path: at + [.key("biases")])
+                        "\(biases) has \(values.count) values, but the layer has \(layer.units) units",
+                        at: biases)
                 }
-                guard biases.allFinite else {
+                guard values.allFinite else {
                     throw CoreError(
-                        .invalidValue, "layers[\(index)].biases holds a non-finite number",
-                        path: at + [.key("biases")])
+                        .invalidValue, "\(biases) holds a non-finite number", at: biases)
                 }
             }
             if layer.activation == .softmax {
                 guard index == layers.count - 1 else {
                     throw CoreError(
                         .invalidActivation, "softmax is allowed only on the last layer",
-                        path: at + [.key("activation")])
+                        at: .layer(index, .activation))
                 }
                 guard layer.units >= 2 else {
                     throw CoreError(
                         .invalidActivation, "softmax needs at least 2 units, not \(layer.units)",
-                        path: at + [.key("activation")])
+                        at: .layer(index, .activation))
                 }
             }
         }

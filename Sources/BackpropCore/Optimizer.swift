@@ -14,19 +14,19 @@ public enum Optimizer: Sendable, Equatable {
         switch self {
         case .sgd(let momentum, let nesterov):
             guard momentum.isFinite, momentum >= 0, momentum < 1 else {
-                throw CoreError(.invalidValue, "momentum must be in [0, 1)", path: [.key("momentum")])
+                throw CoreError(.invalidValue, "\(Location.setting(.momentum)) must be in [0, 1)", at: .setting(.momentum))
             }
             guard !nesterov || momentum > 0 else {
-                throw CoreError(.invalidValue, "nesterov needs a momentum above 0", path: [.key("nesterov")])
+                throw CoreError(.invalidValue, "\(Location.setting(.nesterov)) needs a momentum above 0", at: .setting(.nesterov))
             }
         case .adam(let beta1, let beta2, let epsilon):
-            for (name, beta) in [("beta1", beta1), ("beta2", beta2)] {
+            for (setting, beta) in [(Location.Setting.beta1, beta1), (.beta2, beta2)] {
                 guard beta.isFinite, beta >= 0, beta < 1 else {
-                    throw CoreError(.invalidValue, "\(name) must be in [0, 1)", path: [.key(name)])
+                    throw CoreError(.invalidValue, "\(Location.setting(setting)) must be in [0, 1)", at: .setting(setting))
                 }
             }
             guard epsilon.isFinite, epsilon > 0 else {
-                throw CoreError(.invalidValue, "epsilon must be above 0", path: [.key("epsilon")])
+                throw CoreError(.invalidValue, "\(Location.setting(.epsilon)) must be above 0", at: .setting(.epsilon))
             }
         }
     }

@@ -54,7 +54,7 @@ public struct Trainer: Sendable {
         } else {
             let initial = (loss: meanLoss(data), validation: validation.map(meanLoss))
             guard initial.loss.isFinite, initial.validation?.isFinite ?? true else {
-                throw CoreError(.nonFinite, "the loss of the initial network is not finite", path: [.key("network")])
+                throw CoreError(.nonFinite, .naming("the loss of the initial network is not finite"), at: .network)
             }
             state = TrainingState(configuration: config, samples: samples, initial: initial, parameters: parameters)
         }
@@ -114,30 +114,29 @@ public struct Trainer: Sendable {
             validationLoss: returned.losses.validation, history: state.sampler.history, stopped: stopped)
     }
 
-    /// Throws, with the path of the field at fault, unless the run can start.
+    /// Throws, with the location of the fault, unless the run can start.
     private func check(_ network: Network, data: Dataset, validation: Dataset?) throws(CoreError) {
         try configuration.validate()
         try configuration.loss.check(outputActivation: network.outputActivation)
-        for (name, set) in [("", data), ("validation", validation)] {
+        for (role, set) in [(Location.DataSet.training, data), (.validation, validation)] {
             guard let set else { continue }
-            let prefix: [CoreError.PathElement] = name.isEmpty ? [] : [.key(name)]
+            let inputs = Location.data(role, .inputs)
             guard set.inputs.rows > 0 else {
-                throw CoreError(.invalidValue, "there are no samples", path: prefix + [.key("inputs")])
+                throw CoreError(.invalidValue, "there are no samples", at: inputs)
             }
             guard set.inputs.columns == network.inputs else {
                 throw CoreError(
                     .shapeMismatch,
                     "each sample has \(set.inputs.columns) values, but the network takes \(network.inputs)",
-                    path: prefix + [.key("inputs")])
+                    at: inputs)
             }
             guard set.inputs.isFinite else {
-                throw CoreError(.invalidValue, "an input is not finite", path: prefix + [.key("inputs")])
+                throw CoreError(.invalidValue, "an input is not finite", at: inputs)
             }
             do {
                 try network.checkTarget(set.targets, samples: set.inputs.rows, loss: configuration.loss)
             } catch {
-                let rest = error.path.dropFirst()  // "target" → "targets"
-                throw CoreError(error.code, error.message, path: prefix + [.key("targets")] + rest)
+                throw role == .validation ? error.relocated { $0.inValidation() } : error
             }
         }
     }

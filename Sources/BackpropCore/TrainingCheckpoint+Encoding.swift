@@ -57,14 +57,13 @@ extension TrainingCheckpoint {
     public init(decoding bytes: [UInt8]) throws(CoreError) {
         var reader = ByteReader(bytes)
         for byte in Self.magic where try reader.readByte() != byte {
-            throw CoreError(.invalidValue, "these bytes are not a training checkpoint", path: [])
+            throw CoreError(.invalidValue, "these bytes are not a training checkpoint")
         }
         let version = try reader.readByte()
         guard version == Self.formatVersion else {
             throw CoreError(
                 .invalidValue,
-                "the checkpoint has format version \(version); this build reads version \(Self.formatVersion)",
-                path: [])
+                "the checkpoint has format version \(version); this build reads version \(Self.formatVersion)")
         }
         let configuration = try TrainingConfiguration(reading: &reader)
         let epoch = try reader.readInt()

@@ -1,8 +1,8 @@
 /// The checks a checkpoint passes: on its own when decoded, and against the run
-/// that resumes from it. Both throw `CoreError(.invalidValue, …)` with an empty path.
+/// that resumes from it. Both throw `CoreError(.invalidValue, …)` unlocated.
 extension TrainingCheckpoint {
-    private static func invalid(_ message: String) -> CoreError {
-        CoreError(.invalidValue, message, path: [])
+    private static func invalid(_ message: CoreMessage) -> CoreError {
+        CoreError(.invalidValue, message)
     }
 
     /// Throws unless the parts fit together as in a checkpoint the trainer took:

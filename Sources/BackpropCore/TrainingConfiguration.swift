@@ -43,29 +43,28 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public func validate() throws(CoreError) {
         guard epochs >= 0, epochs <= Self.maximumEpochs else {
             throw CoreError(
-                .invalidValue, "epochs must be between 0 and \(Self.maximumEpochs)", path: [.key("epochs")])
+                .invalidValue, "\(Location.setting(.epochs)) must be between 0 and \(Self.maximumEpochs)",
+                at: .setting(.epochs))
         }
         guard learningRate.isFinite, learningRate >= 0 else {
             throw CoreError(
-                .invalidValue, "learning_rate must be a finite number ≥ 0", path: [.key("learning_rate")])
+                .invalidValue, "\(Location.setting(.learningRate)) must be a finite number ≥ 0", at: .setting(.learningRate))
         }
         if let batchSize, batchSize < 1 {
-            throw CoreError(.invalidValue, "batch_size must be at least 1", path: [.key("batch_size")])
+            throw CoreError(.invalidValue, "\(Location.setting(.batchSize)) must be at least 1", at: .setting(.batchSize))
         }
-        for (name, value) in [("l1", l1), ("l2", l2)] where !(value.isFinite && value >= 0) {
-            throw CoreError(.invalidValue, "\(name) must be a finite number ≥ 0", path: [.key(name)])
+        for (setting, value) in [(Location.Setting.l1, l1), (.l2, l2)] where !(value.isFinite && value >= 0) {
+            throw CoreError(.invalidValue, "\(Location.setting(setting)) must be a finite number ≥ 0", at: .setting(setting))
         }
-        do { try optimizer.validate() } catch { throw error.prefixed([.key("optimizer")]) }
+        try optimizer.validate()
         if let earlyStopping {
             guard earlyStopping.patience >= 1 else {
                 throw CoreError(
-                    .invalidValue, "patience must be at least 1",
-                    path: [.key("early_stopping"), .key("patience")])
+                    .invalidValue, "\(Location.setting(.patience)) must be at least 1", at: .setting(.patience))
             }
             guard earlyStopping.minDelta.isFinite, earlyStopping.minDelta >= 0 else {
                 throw CoreError(
-                    .invalidValue, "min_delta must be a finite number ≥ 0",
-                    path: [.key("early_stopping"), .key("min_delta")])
+                    .invalidValue, "\(Location.setting(.minDelta)) must be a finite number ≥ 0", at: .setting(.minDelta))
             }
         }
     }

@@ -34,8 +34,8 @@ import Testing
             Issue.record("no error thrown", sourceLocation: sourceLocation)
         } catch {
             #expect(error.code == .invalidValue, sourceLocation: sourceLocation)
-            #expect(error.path.isEmpty, sourceLocation: sourceLocation)
-            #expect(text.isEmpty || error.message.contains(text), "\(error.message)", sourceLocation: sourceLocation)
+            #expect(error.location == .unlocated, sourceLocation: sourceLocation)
+            #expect(text.isEmpty || error.message.description.contains(text), "\(error.message)", sourceLocation: sourceLocation)
         }
     }
 

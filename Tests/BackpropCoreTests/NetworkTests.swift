@@ -44,25 +44,25 @@ import Testing
     }
 
     @Test func shapeErrorsNameTheLayer() {
-        #expect(throws: CoreError(.shapeMismatch, "layers[1].weights has 3 rows, but layers[0] has 2 units",
-                                  path: [.key("layers"), .index(1), .key("weights")])) {
+        #expect(throws: CoreError(.shapeMismatch, "\(Location.layer(1, .weights)) has 3 rows, but \(Location.layer(0)) has 2 units",
+                                  at: .layer(1, .weights))) {
             try Network(layers: [
                 Layer(weights: Matrix(rows: 3, columns: 2)), Layer(weights: Matrix(rows: 3, columns: 1)),
             ])
         }
         #expect(throws: CoreError(.invalidActivation, "softmax is allowed only on the last layer",
-                                  path: [.key("layers"), .index(0), .key("activation")])) {
+                                  at: .layer(0, .activation))) {
             try Network(layers: [
                 Layer(weights: Matrix(rows: 3, columns: 2), activation: .softmax),
                 Layer(weights: Matrix(rows: 2, columns: 1)),
             ])
         }
         #expect(throws: CoreError(.invalidActivation, "softmax needs at least 2 units, not 1",
-                                  path: [.key("layers"), .index(0), .key("activation")])) {
+                                  at: .layer(0, .activation))) {
             try Network(layers: [Layer(weights: Matrix(rows: 3, columns: 1), activation: .softmax)])
         }
-        #expect(throws: CoreError(.shapeMismatch, "layers[0].biases has 1 values, but the layer has 2 units",
-                                  path: [.key("layers"), .index(0), .key("biases")])) {
+        #expect(throws: CoreError(.shapeMismatch, "\(Location.layer(0, .biases)) has 1 values, but the layer has 2 units",
+                                  at: .layer(0, .biases))) {
             try Network(layers: [Layer(weights: Matrix(rows: 3, columns: 2), biases: [0])])
         }
     }

@@ -68,10 +68,10 @@ import Testing
     }
 
     @Test func invalidHyperparametersAreRejectedWithTheirPath() {
-        #expect(throws: CoreError(.invalidValue, "momentum must be in [0, 1)", path: [.key("momentum")])) {
+        #expect(throws: CoreError(.invalidValue, "\(Location.setting(.momentum)) must be in [0, 1)", at: .setting(.momentum))) {
             try Optimizer.sgd(momentum: 1).validate()
         }
-        #expect(throws: CoreError(.invalidValue, "epsilon must be above 0", path: [.key("epsilon")])) {
+        #expect(throws: CoreError(.invalidValue, "\(Location.setting(.epsilon)) must be above 0", at: .setting(.epsilon))) {
             try Optimizer.adam(epsilon: 0).validate()
         }
     }

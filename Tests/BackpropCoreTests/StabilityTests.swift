@@ -62,7 +62,7 @@ import Testing
             Layer(weights: Matrix(row: [1e308]), activation: .linear),
             Layer(weights: Matrix(row: [10]), activation: .linear),
         ])
-        #expect(throws: CoreError(.nonFinite, "layer 1 overflows: its values are not finite", path: [.key("layers"), .index(1)])) {
+        #expect(throws: CoreError(.nonFinite, "layer 1 overflows: its values are not finite", at: .layer(1))) {
             try net.forward(Matrix(row: [1]))
         }
     }

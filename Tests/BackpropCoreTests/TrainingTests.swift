@@ -166,7 +166,7 @@ import Testing
 
     @Test func invalidSettingsNameTheirField() throws {
         let network = try Self.xorNetwork()
-        #expect(throws: CoreError(.invalidValue, "batch_size must be at least 1", path: [.key("batch_size")])) {
+        #expect(throws: CoreError(.invalidValue, "\(Location.setting(.batchSize)) must be at least 1", at: .setting(.batchSize))) {
             try Trainer(TrainingConfiguration(batchSize: 0)).train(network, on: Self.xor)
         }
         let badTargets = Dataset(inputs: Self.xor.inputs, targets: try Matrix([[0], [1], [2], [0]]))
@@ -176,7 +176,7 @@ import Testing
         do {
             _ = try Trainer(TrainingConfiguration(loss: .crossEntropy)).train(network, on: badTargets)
         } catch {
-            #expect(error.path == [.key("targets"), .index(2)])
+            #expect(error.location == .data(.training, .targets, row: 2))
             #expect(error.code == .invalidTarget)
         }
     }

@@ -86,6 +86,15 @@ import Testing
         Case(name: "nesterov without momentum", route: "/train",
              body: #"{"network": \#(seedNetwork), "inputs": [[1, 2, 3]], "targets": [1], "optimizer": {"name": "sgd", "nesterov": true}}"#,
              status: 422, pointer: "/optimizer/nesterov", detail: "nesterov needs a momentum above 0"),
+        Case(name: "a momentum of 1", route: "/train",
+             body: #"{"network": \#(seedNetwork), "inputs": [[1, 2, 3]], "targets": [1], "optimizer": {"name": "sgd", "momentum": 1}}"#,
+             status: 422, pointer: "/optimizer/momentum", detail: "optimizer.momentum must be in [0, 1)"),
+        Case(name: "a validation target's row is named in the validation set", route: "/train",
+             body: #"{"network": \#(seedNetwork), "inputs": [[1, 2, 3]], "targets": [1], "loss": "cross_entropy", "validation": {"inputs": [[1, 2, 3], [4, 5, 6]], "targets": [0.5, 3]}}"#,
+             status: 422, pointer: "/validation/targets/1", detail: "validation.targets[1]: row 1: cross_entropy targets must lie in [0, 1]"),
+        Case(name: "one sample's non-finite target in a softmax network", route: "/gradient",
+             body: #"{"network": {"layers": [{"weights": [[1, 2]], "activation": "softmax"}]}, "input": [1], "target": [0.5, 0.4], "loss": "cross_entropy"}"#,
+             status: 422, pointer: "/target", detail: "target: row 0: softmax cross_entropy targets must sum to 1, not 0.9"),
     ]
 
     @Test(arguments: cases)

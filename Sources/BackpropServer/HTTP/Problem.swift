@@ -47,9 +47,9 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
         Problem(.unprocessableContent, title: title, detail: detail, pointer: pointer?.description)
     }
 
-    /// The problem for a core error found at `base` (for example `/network`).
-    /// All core errors are 422: they are about values, not JSON shapes.
-    init(_ error: CoreError, at base: JSONPointer) {
+    /// The problem for a core error, its location named as `names` say; an unlocated
+    /// error stands at `base`. All core errors are 422: they are about values, not JSON shapes.
+    init(_ error: CoreError, names: WireNames = WireNames(), at base: JSONPointer = JSONPointer()) {
         let title =
             switch error.code {
             case .shapeMismatch: "Shape mismatch"
@@ -59,12 +59,13 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
             case .invalidTarget: "Invalid target"
             case .nonFinite: "Result is not finite"
             }
-        let pointer = base.appending(error.path)
-        // A message that already names its field ("layers[1].weights has 3 rows…") stands alone.
-        let named = !error.path.isEmpty && error.message.contains(JSONPointer().appending(error.path).readable)
+        let pointer = error.location == .unlocated ? base : names.pointer(error.location)
+        let message = error.message.text(naming: names.name)
+        // A message that names its places itself ("layers[1].weights has 3 rows…") stands alone.
+        let alone = error.location == .unlocated ? pointer.tokens.isEmpty : error.message.readsAlone(at: error.location)
         self.init(
             .unprocessableContent, title: title,
-            detail: named ? error.message : "\(pointer.readable): \(error.message)",
+            detail: alone ? message : "\(pointer.readable): \(message)",
             pointer: pointer.description)
     }
 

@@ -16,9 +16,6 @@ public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
         return pointer
     }
     public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
-    public func appending(_ path: [CoreError.PathElement]) -> JSONPointer {
-        JSONPointer(tokens + path.map(\.description))
-    }
 
     /// `/network/layers/1/weights` (with `~` and `/` escaped as `~0` and `~1`).
     public var description: String {

@@ -15,7 +15,7 @@ enum ForwardWire {
         do {
             trace = try network.forward(input)
         } catch {
-            throw wire.problem(error)
+            throw Problem(error, names: .sample(network: wire.pointer, batch: batch))
         }
         let last = network.layers.count - 1
         var fields: [(key: String, value: JSONValue)] = [

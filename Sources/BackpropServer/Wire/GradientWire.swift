@@ -24,21 +24,21 @@ public enum GradientWire {
         }
         let target = try targetNode.targets(
             samples: input.rows, batch: batch, units: network.outputs, scalarOutput: wire.shorthand[last])
+        let names = WireNames.sample(network: wire.pointer, batch: batch)
         let result: GradientResult
         do {
             result = try network.gradient(input: input, target: target, loss: loss)
-        } catch let error where error.path.first == .key("target") && !batch {
-            // One sample: the target has no rows to name.
-            throw Problem(CoreError(error.code, error.message, path: [.key("target")]), at: JSONPointer())
         } catch {
-            throw wire.problem(error)
+            throw Problem(error, names: names)
         }
         for (index, layer) in result.layers.enumerated() {
             let deltas = layer.weightGradient.storage + (layer.biasGradient ?? [])
             if deltas.contains(where: { !(learningRate * $0).isFinite }) {
-                throw wire.problem(CoreError(
-                    .nonFinite, "the weight deltas of layer \(index) overflow: learning_rate × gradient is not finite",
-                    path: [.key("layers"), .index(index)]))
+                throw Problem(
+                    CoreError(
+                        .nonFinite, "the weight deltas of layer \(index) overflow: learning_rate × gradient is not finite",
+                        at: .layer(index)),
+                    names: names)
             }
         }
         let outputScalar = wire.shorthand[last]

@@ -102,7 +102,7 @@ struct NetworkWire: Sendable {
                 inputs: inputs, blueprints: blueprints, initializer: initializer, seed: seed ?? 0)
             return (network, hasGeneratedLayers ? seed : nil)
         } catch let error as CoreError {
-            throw Problem(error, at: pointer)
+            throw Problem(error, names: .training(network: pointer))
         } catch let problem as Problem {
             throw problem
         } catch {
@@ -110,13 +110,6 @@ struct NetworkWire: Sendable {
         }
     }
 
-    /// The problem for a core error about the request: paths into the network
-    /// (`layers.…`, `inputs`) are placed under the network's pointer, the rest
-    /// (`input`, `target`, `loss`, …) under the body's root.
-    func problem(_ error: CoreError) -> Problem {
-        let inNetwork = error.path.first == .key("layers") || error.path.first == .key("inputs")
-        return Problem(error, at: inNetwork ? pointer : JSONPointer())
-    }
 
     /// The network in its wire form, keeping each layer's shorthand.
     func json(_ network: Network) -> JSONValue {

@@ -49,12 +49,12 @@ struct TrainWire: Sendable {
         self.configuration = configuration
         (network, _) = try wire.build(maximumParameters: limits.maximumParameters, defaultSeed: configuration.seed)
         data = try Self.dataset(
-            inputsNode, targetsNode, network: network, scalarOutput: wire.shorthand.last!, loss: configuration.loss)
+            inputsNode, targetsNode, network: network, wire: wire, loss: configuration.loss, role: .training)
         if let validationNode = object.optional("validation") {
             let fields = try validationNode.object(allowed: ["inputs", "targets"])
             validation = try Self.dataset(
-                fields.required("inputs"), fields.required("targets"), network: network,
-                scalarOutput: wire.shorthand.last!, loss: configuration.loss)
+                fields.required("inputs"), fields.required("targets"), network: network, wire: wire,
+                loss: configuration.loss, role: .validation)
         }
         if let budget {
             let samples = data.inputs.rows + (validation?.inputs.rows ?? 0)
@@ -85,7 +85,7 @@ struct TrainWire: Sendable {
     }
 
     private static func dataset(
-        _ inputs: Node, _ targets: Node, network: Network, scalarOutput: Bool, loss: Loss
+        _ inputs: Node, _ targets: Node, network: Network, wire: NetworkWire, loss: Loss, role: Location.DataSet
     ) throws(Problem) -> Dataset {
         let (matrix, batch) = try inputs.samples(inputs: network.inputs, columnForOneInput: true)
         guard matrix.rows > 0 else { throw inputs.invalid("Invalid value", "holds no samples") }
@@ -94,13 +94,14 @@ struct TrainWire: Sendable {
                 "Shape mismatch", "has \(matrix.columns) values per sample, but the network takes \(network.inputs)")
         }
         let targetMatrix = try targets.targets(
-            samples: matrix.rows, batch: batch, units: network.outputs, scalarOutput: scalarOutput)
+            samples: matrix.rows, batch: batch, units: network.outputs, scalarOutput: wire.shorthand.last!)
         if !batch {
             // One sample: check its target here, so a fault names the target itself, not a row.
             do {
                 try network.checkTarget(targetMatrix, samples: 1, loss: loss)
             } catch {
-                throw Problem(CoreError(error.code, error.message), at: targets.pointer)
+                let error = role == .validation ? error.relocated { $0.inValidation() } : error
+                throw Problem(error, names: .training(network: wire.pointer, batch: false))
             }
         }
         return Dataset(inputs: matrix, targets: targetMatrix)
@@ -133,7 +134,7 @@ struct TrainWire: Sendable {
         do {
             try optimizer.validate()
         } catch {
-            throw Problem(error, at: node.pointer)
+            throw Problem(error)
         }
         return optimizer
     }
@@ -149,7 +150,7 @@ struct TrainWire: Sendable {
                 network, on: data, validation: validation, resumingFrom: checkpoint, cancellation: cancellation,
                 checkpoints: checkpoints, progress: progress)
         } catch {
-            throw wire.problem(error)
+            throw Problem(error, names: .training(network: wire.pointer))
         }
     }
 
