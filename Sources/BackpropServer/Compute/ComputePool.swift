@@ -12,7 +12,8 @@ import ServiceLifecycle
 /// At most `threads` computations run at once and at most `queue` more wait;
 /// beyond that `run` refuses at once with a 429 and `Retry-After`. Each
 /// computation gets a `CancellationFlag` that is raised when the awaiting task is
-/// cancelled, and that it checks once per batch.
+/// cancelled, and that it checks once per batch. A queued computation whose flag is
+/// raised leaves the queue at once (`withdraw`), so it never holds a place.
 ///
 /// Its own threads rather than an `NIOThreadPool`, for the per-request cost of a
 /// small computation: admitting and queueing are one critical section (not an
@@ -39,14 +40,14 @@ public final class ComputePool: Sendable {
         var running = 0
         /// Once stopped, nothing is admitted.
         var stopped = false
-        /// The queued computations, first in first out: a ring of `threads + queue`
-        /// slots, which admission keeps from overflowing.
-        var ring: [Job?]
+        /// The queued computations with their flags, first in first out: a ring of
+        /// `threads + queue` slots, which admission keeps from overflowing.
+        var ring: [(flag: CancellationFlag, job: Job)?]
         var head = 0
         var queued = 0
 
-        mutating func enqueue(_ job: @escaping Job) {
-            ring[(head + queued) % ring.count] = job
+        mutating func enqueue(_ job: @escaping Job, flag: CancellationFlag) {
+            ring[(head + queued) % ring.count] = (flag, job)
             queued += 1
         }
 
@@ -57,7 +58,22 @@ public final class ComputePool: Sendable {
                 head = (head + 1) % ring.count
                 queued -= 1
             }
-            return ring[head]
+            return ring[head]?.job
+        }
+
+        /// Takes the computation queued with `flag` out of the queue, keeping the
+        /// others' order; nil if it is not queued (running, done, or never queued).
+        mutating func remove(_ flag: CancellationFlag) -> Job? {
+            guard let offset = (0..<queued).first(where: { ring[(head + $0) % ring.count]?.flag === flag }) else {
+                return nil
+            }
+            let job = ring[(head + offset) % ring.count]?.job
+            for index in offset..<(queued - 1) {
+                ring[(head + index) % ring.count] = ring[(head + index + 1) % ring.count]
+            }
+            ring[(head + queued - 1) % ring.count] = nil
+            queued -= 1
+            return job
         }
     }
 
@@ -129,14 +145,24 @@ public final class ComputePool: Sendable {
                     finish(ran: run)
                     continuation.resume(returning: result)
                 }
-                if let refusal = submit(job) {
+                if let refusal = submit(job, flag: cancellation) {
                     continuation.resume(returning: .failure(refusal))
                 }
             }
         } onCancel: {
             cancellation.cancel()
+            withdraw(cancellation)
         }
         return try result.get()
+    }
+
+    /// Takes a queued computation out of the queue once its flag is raised: it fails
+    /// with `CancellationError` at once instead of waiting for a thread. Does nothing
+    /// if the computation is not queued (a running one stops at its next batch).
+    public func withdraw(_ cancellation: CancellationFlag) {
+        guard cancellation.isCancelled else { return }
+        let job = state.withLockedValue { $0.remove(cancellation) }
+        job?(false)
     }
 
     /// Runs `body` at once on the calling thread: a computation measured to be small
@@ -172,20 +198,22 @@ public final class ComputePool: Sendable {
             detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
     }
 
-    /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full).
-    private func submit(_ job: @escaping Job) -> Problem? {
+    /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full,
+    /// a `CancellationError` if its flag is already raised: `withdraw` may have come first).
+    private func submit(_ job: @escaping Job, flag: CancellationFlag) -> (any Error)? {
         let admitted = state.withLockedValue { state -> Bool? in
             guard !state.stopped else { return nil }
+            guard !flag.isCancelled else { return false }
             guard state.admitted < threads + queue else { return false }
             state.admitted += 1
-            state.enqueue(job)
+            state.enqueue(job, flag: flag)
             return true
         }
         switch admitted {
         case true?:
             jobsReady.signal()
             return nil
-        case false?: return Self.busy(threads: threads, queue: queue)
+        case false?: return flag.isCancelled ? CancellationError() : Self.busy(threads: threads, queue: queue)
         case nil: return Self.stopped
         }
     }

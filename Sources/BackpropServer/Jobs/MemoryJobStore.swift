@@ -11,7 +11,8 @@ import ServiceLifecycle
 ///
 /// Bounds: at most `running` jobs train at once, on a pool of their own of that
 /// size (so long jobs never hold the threads that answer /forward and /gradient),
-/// at most `queued` wait, and finished jobs are kept for `retention` and at most
+/// at most `queued` wait in that pool's queue (admitted here, counted there: no
+/// second queue), and finished jobs are kept for `retention` and at most
 /// `kept` of them, and their results take at most `resultBytes` (the oldest are
 /// dropped first: their GET then answers 410). Results are charged to the memory budget.
 /// Past a bound, `submit` throws a 429 problem. On shutdown it takes no more jobs,
@@ -29,9 +30,6 @@ final class MemoryJobStore: JobStore {
     private struct State {
         var jobs: [String: Job] = [:]
         var order: [String] = []
-        var running = 0
-        /// Jobs waiting for a slot, first come first served.
-        var waiting: [(job: Job, resume: CheckedContinuation<Bool, Never>)] = []
         var shuttingDown = false
         /// Idempotency keys of kept jobs: the body's hash and the job's id.
         var keys: [String: (bodyHash: [UInt8], id: String)] = [:]
@@ -40,7 +38,7 @@ final class MemoryJobStore: JobStore {
     let bounds: Bounds
     /// Where kept results are counted.
     let budget: MemoryBudget
-    /// The jobs' own threads, one per running slot.
+    /// The jobs' own threads, one per running job, and their queue.
     let pool: ComputePool
     private let state = NIOLockedValueBox(State())
     /// Jobs from their submission to the end of their run.
@@ -49,7 +47,7 @@ final class MemoryJobStore: JobStore {
     init(bounds: Bounds, budget: MemoryBudget) {
         self.bounds = bounds
         self.budget = budget
-        pool = ComputePool(threads: bounds.running, queue: 0, metricsLabel: "jobs")
+        pool = ComputePool(threads: bounds.running, queue: bounds.queued, metricsLabel: "jobs")
     }
 
     /// Registers a job and starts it in the background; returns it as queued (for the 202).
@@ -120,17 +118,14 @@ final class MemoryJobStore: JobStore {
         }
     }
 
-    /// Cancels a job: a queued one at once, a running one within a batch.
+    /// Cancels a job: a queued one at once (it leaves the pool's queue), a running
+    /// one within a batch.
     func cancel(_ job: Job, reason: String = "cancelled") {
         job.cancellation.cancel()
-        let waiting = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-            guard let index = state.waiting.firstIndex(where: { $0.job === job }) else { return nil }
-            return state.waiting.remove(at: index).resume
-        }
         if job.status == .queued {
             job.finish(.cancelled, reason: reason)
         }
-        waiting?.resume(returning: false)
+        pool.withdraw(job.cancellation)
     }
 
     /// Stops taking jobs; lets running ones finish for `grace`, then cancels the rest.
@@ -164,18 +159,18 @@ final class MemoryJobStore: JobStore {
 
     private func run(_ job: Job, _ training: TrainWire, reservation: MemoryReservation?) async {
         defer { reservation?.release() }
-        guard await acquireSlot(for: job) else { return }
-        defer { releaseSlot() }
-        guard job.start() else { return }
-        let start = ContinuousClock.now
         do {
-                let result = try await pool.run(cancellation: job.cancellation) { flag in
-                    try training.run(cancellation: flag) { job.record($0) }
+                // Started when a thread takes it from the queue; nil if it was cancelled first.
+                let outcome = try await pool.run(cancellation: job.cancellation) { flag -> (TrainingResult, Duration)? in
+                    guard job.start() else { return nil }
+                    let start = ContinuousClock.now
+                    let result = try training.run(cancellation: flag) { job.record($0) }
+                    return (result, ContinuousClock.now - start)
                 }
+                guard let (result, elapsed) = outcome else { return }
                 if result.stopped == .cancelled {
                     job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
                 } else {
-                    let elapsed = ContinuousClock.now - start
                     if job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds)) {
                         reservation?.release()  // the training's room, for its result
                         keepResult(of: job)
@@ -186,32 +181,6 @@ final class MemoryJobStore: JobStore {
             } catch {
                 job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
             }
-    }
-
-    /// Waits for one of the `running` slots; false if the job was cancelled meanwhile.
-    private func acquireSlot(for job: Job) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let granted = state.withLockedValue { state -> Bool in
-                if state.running < bounds.running {
-                    state.running += 1
-                    return true
-                }
-                state.waiting.append((job, continuation))
-                return false
-            }
-            if granted { continuation.resume(returning: true) }
-        }
-    }
-
-    private func releaseSlot() {
-        let next = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-            guard !state.waiting.isEmpty else {
-                state.running -= 1
-                return nil
-            }
-            return state.waiting.removeFirst().resume  // the slot passes to it
-        }
-        next?.resume(returning: true)
     }
 
     /// Counts a new result in the budget, within `resultBytes` and the room the budget
