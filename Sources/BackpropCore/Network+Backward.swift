@@ -25,8 +25,8 @@ extension Network {
     /// Backpropagates one batch (one sample per row) against `target` (one row per
     /// sample, `outputs` wide) without changing the network.
     ///
-    /// Throws with a path (`input`, `target`, `target.r`, `loss`, `layers.i`) when
-    /// the shapes disagree, the loss does not fit the output layer, a target is not
+    /// Throws with a location (the inputs, the targets or one of their rows, the loss,
+    /// layer i) when the shapes disagree, the loss does not fit the output layer, a target is not
     /// valid for the loss, or a value overflows.
     public func gradient(input: Matrix, target: Matrix, loss: Loss) throws(CoreError) -> GradientResult {
         try loss.check(outputActivation: outputActivation)

@@ -10,8 +10,8 @@ extension Network {
     /// Runs a batch (one sample per row) through the network and returns every
     /// layer's weighted input and output, input side first.
     ///
-    /// Throws `shapeMismatch` (path `input`) if a row is not `inputs` wide, and
-    /// `nonFinite` (path `layers.i`) naming the first layer whose values overflow.
+    /// Throws `shapeMismatch` (at the inputs) if a row is not `inputs` wide, and
+    /// `nonFinite` (at layer i) naming the first layer whose values overflow.
     public func forward(_ input: Matrix) throws(CoreError) -> [LayerTrace] {
         let (parameters, engine) = try prepare(input: input)
         input.storage.withUnsafeBufferPointer { x in

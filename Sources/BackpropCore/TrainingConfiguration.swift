@@ -39,7 +39,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         self.earlyStopping = earlyStopping
     }
 
-    /// Throws, with the path of the field, unless every setting is in range.
+    /// Throws, with the location of the setting, unless every setting is in range.
     public func validate() throws(CoreError) {
         guard epochs >= 0, epochs <= Self.maximumEpochs else {
             throw CoreError(
