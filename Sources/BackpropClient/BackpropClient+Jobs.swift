@@ -52,7 +52,8 @@ extension BackpropClient {
     /// - Parameters:
     ///   - lastEventID: Resume after this event (the `id` of the last one received);
     ///     nil for every event of the job.
-    ///   - maxReconnects: Reconnections in a row without an event before giving up.
+    ///   - maxReconnects: Reconnections in a row without an event (after the server
+    ///     ended the stream early with `retry:`) before giving up.
     public func events(of jobID: String, after lastEventID: Int? = nil, maxReconnects: Int = 5) -> JobEventStream {
         let generated = generated
         return JobEventStream(jobID: jobID, lastEventID: lastEventID, maxReconnects: maxReconnects) { after in

@@ -62,8 +62,9 @@ public enum BackpropClientError: Error, Hashable, Sendable, CustomStringConverti
     case unexpectedResponse(operation: String, description: String)
     /// An event stream sent an event this client does not know, or data it cannot read.
     case unreadableEvent(event: String?, id: String?, detail: String)
-    /// An event stream ended without a last event `maxReconnects` times in a row.
-    case eventStreamEnded(jobID: String, lastEventID: Int?)
+    /// An event stream was ended early by the server (with `retry:`) `maxReconnects`
+    /// times in a row without bringing an event.
+    case eventStreamEnded(jobID: String?, lastEventID: Int?)
     /// A job has no result: it did not succeed (its status is given).
     case noResult(jobID: String, status: String)
 
@@ -74,7 +75,7 @@ public enum BackpropClientError: Error, Hashable, Sendable, CustomStringConverti
         case let .unreadableEvent(event, id, detail):
             "unreadable event \(event ?? "(none)") id \(id ?? "(none)"): \(detail)"
         case let .eventStreamEnded(jobID, lastEventID):
-            "the event stream of job \(jobID) kept ending without a last event (last id \(lastEventID.map(String.init) ?? "none"))"
+            "the event stream of job \(jobID ?? "(unknown)") kept ending without a last event (last id \(lastEventID.map(String.init) ?? "none"))"
         case let .noResult(jobID, status):
             "job \(jobID) has no result: it is \(status)"
         }

@@ -7,21 +7,23 @@ import OpenAPIRuntime
 /// The server may end a stream before the job's last event, with a `retry:` line: a
 /// replica shutting down (PostgreSQL store), or a reader that fell 1,024 events behind.
 /// The sequence then reconnects after the `retry` delay, sending the id of the last event
-/// it returned as `Last-Event-ID`, so nothing is repeated or missed. It gives up, with
+/// it returned as `Last-Event-ID`, so nothing is repeated or missed. A stream that ends
+/// without `retry:` ends the sequence (resuming after a job's last event gives nothing). It gives up, with
 /// ``BackpropClientError/eventStreamEnded(jobID:lastEventID:)``, after `maxReconnects`
 /// reconnections in a row that brought no event. A problem answer (a 404 for an unknown
 /// job, say) is thrown as a ``BackpropProblem``; a transport error as it comes.
 public struct JobEventStream: AsyncSequence, Sendable {
     public typealias Element = JobEvent
 
-    /// The job whose events these are.
-    public let jobID: String
+    /// The job whose events these are (nil for a streamed `POST /train`, whose job the
+    /// server makes).
+    public let jobID: String?
     let lastEventID: Int?
     let maxReconnects: Int
     /// Opens the stream after the given event id (all events for nil).
     let open: @Sendable (Int?) async throws -> HTTPBody
 
-    init(jobID: String, lastEventID: Int?, maxReconnects: Int, open: @escaping @Sendable (Int?) async throws -> HTTPBody) {
+    init(jobID: String?, lastEventID: Int?, maxReconnects: Int, open: @escaping @Sendable (Int?) async throws -> HTTPBody) {
         self.jobID = jobID
         self.lastEventID = lastEventID
         self.maxReconnects = maxReconnects
@@ -42,6 +44,9 @@ public struct JobEventStream: AsyncSequence, Sendable {
         var finished = false
         /// Reconnections in a row without an event.
         var reconnects = 0
+        /// Whether the current connection sent `retry:`, the server's word that it ends the
+        /// stream before the job's last event.
+        var sawRetry = false
         /// The server's `retry:` delay, in milliseconds (the SSE default until it sends one).
         var retryMilliseconds: Int64 = 1000
 
@@ -56,8 +61,15 @@ public struct JobEventStream: AsyncSequence, Sendable {
                     events = try await stream.open(lastEventID).asDecodedServerSentEvents().makeAsyncIterator()
                 }
                 guard let serverSentEvent = try await events?.next() else {
-                    // The stream ended before the job's last event: resume after the last one.
                     events = nil
+                    // Without `retry:`, the server had no more to send: the job's last
+                    // event came before `lastEventID`, or there is no such event.
+                    guard sawRetry else {
+                        finished = true
+                        return nil
+                    }
+                    // The server ended the stream early: resume after the last event.
+                    sawRetry = false
                     reconnects += 1
                     if reconnects > stream.maxReconnects {
                         finished = true
@@ -66,7 +78,10 @@ public struct JobEventStream: AsyncSequence, Sendable {
                     try await Task.sleep(for: .milliseconds(retryMilliseconds))
                     continue
                 }
-                if let retry = serverSentEvent.retry { retryMilliseconds = Swift.max(0, retry) }
+                if let retry = serverSentEvent.retry {
+                    retryMilliseconds = Swift.max(0, retry)
+                    sawRetry = true
+                }
                 // A block with only `retry:` (or only comments) is no event.
                 guard serverSentEvent.event != nil || serverSentEvent.data != nil else { continue }
                 let event = try JobEvent(serverSentEvent)
