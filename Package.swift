@@ -120,6 +120,15 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "BackpropClientTests",
+            dependencies: [
+                "BackpropClient",
+                "BackpropServer",
+                "BackpropTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "BackpropServerTests",
             dependencies: [
                 "BackpropServer",
