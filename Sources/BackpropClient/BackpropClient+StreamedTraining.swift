@@ -3,7 +3,7 @@ import Synchronization
 extension BackpropClient {
     /// `POST /train` with `Accept: text/event-stream`: the training runs as a job (no
     /// synchronous budget) and its events come on this connection, as ``events(of:after:maxReconnects:)``
-    /// sends them. Ending the iteration early hangs up, which cancels the job. Where the
+    /// sends them (hanging up before the last event cancels the job). Where the
     /// server ends the stream early with a `retry:` line, the sequence resumes with
     /// `GET /train/jobs/{id}/events` and `Last-Event-ID`, the job's id taken from the
     /// answer's `Location`.

@@ -31,8 +31,12 @@ public struct BackpropClient: Sendable {
     ///   - apiKey: The server's API key, sent as `Authorization: Bearer` (none by default).
     ///   - timeout: How long a request may take until its answer's head arrives; an
     ///     event stream's body may take longer.
-    public init(baseURL: URL, httpClient: HTTPClient = .shared, apiKey: String? = nil, timeout: TimeAmount = .minutes(1)) {
-        let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: timeout))
+    public init(baseURL: URL, httpClient: HTTPClient = .shared, apiKey: String? = nil, timeout: Duration = .seconds(60)) {
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let timeAmount: TimeAmount =
+            nanoseconds.overflow ? .nanoseconds(.max) : .nanoseconds(nanoseconds.partialValue &+ attoseconds / 1_000_000_000)
+        let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: timeAmount))
         generated = Client(serverURL: baseURL, transport: transport, middlewares: [ProblemMiddleware(apiKey: apiKey)])
     }
 
