@@ -53,4 +53,22 @@ import Testing
             #expect(lines.last == "422 Shape mismatch /network/layers/1/weights")
         }
     }
+
+    /// The code above is README's, line for line (indentation aside).
+    @Test func theReadmeShowsThisCode() throws {
+        let thisFile = URL(filePath: #filePath)
+        let root = thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appending(path: "README.md"), encoding: .utf8)
+        let test = try String(contentsOf: thisFile, encoding: .utf8)
+        let readmeStart = try #require(readme.range(of: "let network = BackpropClient.Network(layers: ["))
+        let readmeEnd = try #require(readme.range(of: "```", range: readmeStart.lowerBound..<readme.endIndex))
+        let testStart = try #require(test.range(of: "// From README.md, \"Use from Swift\":\n"))
+        let testEnd = try #require(test.range(of: "// End of the README's example.", range: testStart.upperBound..<test.endIndex))
+        func lines(_ text: Substring) -> [String] {
+            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let shown = lines(readme[readmeStart.lowerBound..<readmeEnd.lowerBound])
+        #expect(shown.count > 25)
+        #expect(shown == lines(test[testStart.upperBound..<testEnd.lowerBound]))
+    }
 }
