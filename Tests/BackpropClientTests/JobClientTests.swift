@@ -82,6 +82,20 @@ import Testing
         }
     }
 
+    @Test func idempotencyKeyStartsOneJob() async throws {
+        try await withLiveClient { api in
+            let first = try await api.submitJob(Examples.xorJob, idempotencyKey: "client-test-1")
+            let again = try await api.submitJob(Examples.xorJob, idempotencyKey: "client-test-1")
+            #expect(again.id == first.id)
+            #expect(try await api.jobs().map(\.id) == [first.id])
+            var other = Examples.xorJob
+            other.epochs = 10
+            let reused = try #require(await problem { try await api.submitJob(other, idempotencyKey: "client-test-1") })
+            #expect(reused.status == 422)
+            #expect(reused.title == "Idempotency key reused")
+        }
+    }
+
     @Test func runningJobIsCancelled() async throws {
         try await withLiveClient { api in
             let job = try await api.submitJob(Examples.long)
