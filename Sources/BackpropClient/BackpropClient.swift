@@ -26,7 +26,9 @@ public struct BackpropClient: Sendable {
     public let generated: Client
 
     /// - Parameters:
-    ///   - baseURL: The server, e.g. `http://127.0.0.1:8080` (the API's paths are appended).
+    ///   - baseURL: The server, e.g. `http://127.0.0.1:8080`, or a prefix under which a
+    ///     proxy serves the API (`https://example.com/backprop`); the API's paths are
+    ///     appended to it, after a trailing `/` is dropped.
     ///   - httpClient: The AsyncHTTPClient to send requests with.
     ///   - apiKey: The server's API key, sent as `Authorization: Bearer` (none by default).
     ///   - timeout: How long a request may take until its answer's head arrives; an
@@ -37,7 +39,15 @@ public struct BackpropClient: Sendable {
         let timeAmount: TimeAmount =
             nanoseconds.overflow ? .nanoseconds(.max) : .nanoseconds(nanoseconds.partialValue &+ attoseconds / 1_000_000_000)
         let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: timeAmount))
-        generated = Client(serverURL: baseURL, transport: transport, middlewares: [ProblemMiddleware(apiKey: apiKey)])
+        self.init(baseURL: baseURL, transport: transport, apiKey: apiKey)
+    }
+
+    /// A client over any transport (the tests' recording one).
+    init(baseURL: URL, transport: any ClientTransport, apiKey: String?) {
+        var base = baseURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        let serverURL = URL(string: base) ?? baseURL
+        generated = Client(serverURL: serverURL, transport: transport, middlewares: [ProblemMiddleware(apiKey: apiKey)])
     }
 
     // MARK: Compute

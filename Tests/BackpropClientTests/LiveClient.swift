@@ -8,15 +8,17 @@ import Synchronization
 import Testing
 
 /// Runs `body` with a ``BackpropClient`` of a server listening on a real socket (a free
-/// port on localhost), built from the test configuration as `modify` changes it.
+/// port on localhost, the URL ending with `path`), built from the test configuration as
+/// `modify` changes it.
 func withLiveClient(
     apiKey: String? = nil,
+    path: String = "",
     _ modify: (inout Configuration) -> Void = { _ in },
     _ body: @escaping @Sendable (BackpropClient) async throws -> Void
 ) async throws {
     try await buildApplication(testConfiguration(modify)).test(.live) { client in
         let port = try #require(client.port)
-        let url = try #require(URL(string: "http://localhost:\(port)"))
+        let url = try #require(URL(string: "http://localhost:\(port)\(path)"))
         try await body(BackpropClient(baseURL: url, apiKey: apiKey))
     }
 }

@@ -66,6 +66,14 @@ import Testing
         }
     }
 
+    @Test func aBaseURLWithATrailingSlashWorks() async throws {
+        try await withLiveClient(path: "/") { api in
+            #expect(try await api.health().status == .ok)
+            let answer = try await api.forward(.init(network: Examples.hiddenLayerNetwork, input: .sample([0.5, 0.1, -0.2])))
+            #expect(answer.output.tensor == .scalar(0.4849734308499254))
+        }
+    }
+
     @Test func operationsRoutes() async throws {
         try await withLiveClient { api in
             let health = try await api.health()
