@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .library(name: "BackpropServer", targets: ["BackpropServer"]),
+        // The Swift client of the HTTP API (issue 13): generated from openapi.yaml, plus a
+        // thin hand-written layer. It depends on neither the server nor the core.
+        .library(name: "BackpropClient", targets: ["BackpropClient"]),
         .executable(name: "backprop", targets: ["backprop"]),
         .executable(name: "BackpropBenchmarks", targets: ["BackpropBenchmarks"]),
         .executable(name: "BackpropFuzz", targets: ["BackpropFuzz"]),
@@ -31,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -64,6 +70,19 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
             resources: [.copy("Resources/openapi.yaml"), .copy("Resources/Playground")]
+        ),
+        // Sources/BackpropClient/Generated is swift-openapi-generator's output, committed
+        // (regenerate with `bash .ci/generate-client.sh`; .ci/generators.sh checks it is up
+        // to date), so no build runs the generator.
+        .target(
+            name: "BackpropClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "backprop",
@@ -100,6 +119,15 @@ let package = Package(
             name: "BackpropCoreTests",
             dependencies: ["BackpropCore", "CBackpropKernels", "BackpropTestSupport"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "BackpropClientTests",
+            dependencies: [
+                "BackpropClient",
+                "BackpropServer",
+                "BackpropTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "BackpropServerTests",

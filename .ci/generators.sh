@@ -8,10 +8,12 @@
 #   2. openapi-python-client generate (no post hooks, so no ruff; application/yaml is
 #      read as text, which is what it is), failing on any line beyond "Generating";
 #   3. datamodel-codegen on the spec, failing on any output at all (warnings included);
-#   4. swift-openapi-generator 1.14.3: cloned (from /opt/swift-packages offline, as
-#      git's url.insteadOf says, or from GitHub), its CLI built in debug once per
-#      clone, then `generate --mode types --mode client`, failing on any line that
-#      says warning or error;
+#   4. swift-openapi-generator 1.14.3 (.ci/generate-client.sh --check): cloned (from
+#      /opt/swift-packages offline, as git's url.insteadOf says, or from GitHub), its
+#      CLI built in debug once per clone, then types and client generated with
+#      .ci/swift-openapi-generator.yaml, failing on any line that says warning or
+#      error, and failing if the output differs from the BackpropClient library's
+#      committed Sources/BackpropClient/Generated (regenerate: bash .ci/generate-client.sh);
 #   5. the server (debug build) on 127.0.0.1 on a free port, and .ci/generated_client.py
 #      driving the generated Python client against it.
 #
@@ -25,8 +27,6 @@ source .ci/lib.sh  # free_port, stop_server, wait_for_health
 readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
 readonly DIR=${GENERATORS_DIR:-.build-generators}
 readonly VENV=$DIR/venv
-readonly SOG_VERSION=1.14.3
-readonly SOG=$DIR/swift-openapi-generator-$SOG_VERSION
 readonly PIP_PACKAGES=(openapi-python-client==0.29.1 datamodel-code-generator==0.89.0)
 
 started=$(date +%s)
@@ -69,32 +69,8 @@ only_allowed_lines "$output" '^$'
 "$PY" -c "import ast, sys; ast.parse(open(sys.argv[1]).read())" "$DIR/models.py"
 echo "models.py: $(grep -c '^class ' "$DIR/models.py") classes"
 
-log "swift-openapi-generator $SOG_VERSION"
-if [[ ! -d $SOG/.git ]]; then
-    rm -rf "$SOG"
-    git clone --quiet --branch "$SOG_VERSION" https://github.com/apple/swift-openapi-generator.git "$SOG" 2>&1 \
-        | grep -v -E 'detached HEAD|advice|git switch|git checkout|^$|Turn off|Or undo|^  ' || true
-fi
-SOG_BIN=$SOG/.build/debug/swift-openapi-generator
-if [[ ! -x $SOG_BIN ]]; then
-    build_started=$(date +%s)
-    (cd "$SOG" && swift build --product swift-openapi-generator)
-    echo "swift-openapi-generator built in $(($(date +%s) - build_started)) s"
-fi
-rm -rf "$DIR/swift-client" && mkdir -p "$DIR/swift-client"
-cat >"$DIR/swift-openapi-generator.yaml" <<'EOF'
-generate: [types, client]
-accessModifier: public
-namingStrategy: idiomatic
-EOF
-output=$("$SOG_BIN" generate --mode types --mode client --config "$DIR/swift-openapi-generator.yaml" \
-    --output-directory "$DIR/swift-client" "$SPEC" 2>&1) || { echo "$output" >&2; fail "swift-openapi-generator failed"; }
-# Its configuration lines can run into a diagnostic without a line break, so look
-# for the words anywhere.
-if grep -i -E 'warning|error' <<<"$output" >&2; then
-    fail "swift-openapi-generator printed a warning or an error"
-fi
-echo "generated: $(cd "$DIR/swift-client" && ls | tr '\n' ' ')"
+log "swift-openapi-generator 1.14.3, and Sources/BackpropClient/Generated up to date"
+GENERATORS_DIR=$DIR bash .ci/generate-client.sh --check
 
 if [[ ${GENERATORS_SKIP_BUILD:-0} != 1 ]]; then
     log "swift build --product backprop (debug)"
