@@ -32,7 +32,9 @@ extension Network {
         try loss.check(outputActivation: outputActivation)
         try checkTarget(target, samples: input.rows, loss: loss)
         try checkInput(input)
-        let workspace = GradientWorkspace(self, capacity: input.rows)
+        // This thread's last small workspace when the shapes match: no buffers allocated.
+        let workspace = GradientWorkspace.borrow(for: self, capacity: input.rows)
+        defer { GradientWorkspace.keep(workspace) }
         let engine = workspace.engine
         let meanLoss = try input.storage.withUnsafeBufferPointer { x throws(CoreError) in
             try target.storage.withUnsafeBufferPointer { t throws(CoreError) in

@@ -9,6 +9,14 @@
 #include <unistd.h>
 #endif
 
+static _Thread_local void *thread_slot;
+
+void *bp_thread_slot_exchange(void *value) {
+    void *previous = thread_slot;
+    thread_slot = value;
+    return previous;
+}
+
 int bp_set_thread_nice(int nice) {
 #if defined(__linux__)
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);

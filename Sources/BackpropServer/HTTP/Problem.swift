@@ -62,7 +62,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, Equatable {
         let pointer = error.location == .unlocated ? base : names.pointer(error.location)
         let message = error.message.text(naming: names.name)
         // A message that names its places itself ("layers[1].weights has 3 rows…") stands alone.
-        let alone = error.location == .unlocated ? pointer.tokens.isEmpty : error.message.readsAlone(at: error.location)
+        let alone = error.location == .unlocated ? pointer.isEmpty : error.message.readsAlone(at: error.location)
         self.init(
             .unprocessableContent, title: title,
             detail: alone ? message : "\(pointer.readable): \(message)",

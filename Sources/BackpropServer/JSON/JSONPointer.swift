@@ -1,21 +1,66 @@
 import Foundation
-import BackpropCore
 
 /// An RFC 6901 JSON Pointer, built as a request is read.
+///
+/// Every value a request reader touches carries one, so building one must cost
+/// nothing: the first eight tokens are kept inline (a request's deepest pointer,
+/// `/validation/targets/3/0` or `/network/layers/1/weights/2/0`, has six), and a
+/// token is a `String`, which keeps up to 15 bytes inline too. Only deeper pointers
+/// and long keys (met on error paths) allocate.
 public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
-    public private(set) var tokens: [String]
+    private typealias Inline = (String, String, String, String, String, String, String, String)
+    private static let inlineCount = 8
+
+    private var inline: Inline = ("", "", "", "", "", "", "", "")
+    private var count = 0
+    /// The tokens past the eighth.
+    private var spill: [String] = []
 
     public init(_ tokens: [String] = []) {
-        self.tokens = tokens
+        for token in tokens { append(token) }
     }
 
-    // Appending in place: `tokens + [key]` would allocate the one-element array too.
+    /// The tokens, first to last (an array: for error paths, not the reading itself).
+    public var tokens: [String] {
+        var result: [String] = []
+        result.reserveCapacity(count)
+        withInline { inline in
+            for index in 0..<min(count, Self.inlineCount) { result.append(inline[index]) }
+        }
+        return result + spill
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
     public func appending(_ key: String) -> JSONPointer {
         var pointer = self
-        pointer.tokens.append(key)
+        pointer.append(key)
         return pointer
     }
+
     public func appending(_ index: Int) -> JSONPointer { appending(String(index)) }
+
+    private mutating func append(_ token: String) {
+        if count < Self.inlineCount {
+            let index = count
+            withUnsafeMutablePointer(to: &inline) { tuple in
+                tuple.withMemoryRebound(to: String.self, capacity: Self.inlineCount) { $0[index] = token }
+            }
+        } else {
+            spill.append(token)
+        }
+        count += 1
+    }
+
+    private func withInline<R>(_ body: (UnsafePointer<String>) -> R) -> R {
+        withUnsafePointer(to: inline) { tuple in
+            tuple.withMemoryRebound(to: String.self, capacity: Self.inlineCount, body)
+        }
+    }
+
+    public static func == (lhs: JSONPointer, rhs: JSONPointer) -> Bool {
+        lhs.tokens == rhs.tokens
+    }
 
     /// `/network/layers/1/weights` (with `~` and `/` escaped as `~0` and `~1`).
     public var description: String {

@@ -108,7 +108,9 @@ struct ObjectNode {
 
     /// The field, or nil if it is absent or null.
     func optional(_ key: String) -> Node? {
-        guard let value = fields.first(where: { $0.key == key })?.value, value != .null else { return nil }
+        // A pattern, not `!= .null`: JSONValue's == would turn an array of numbers into values first.
+        guard let value = fields.first(where: { $0.key == key })?.value else { return nil }
+        if case .null = value { return nil }
         return Node(value, at: pointer.appending(key))
     }
 

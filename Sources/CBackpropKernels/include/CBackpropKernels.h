@@ -30,6 +30,10 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
 /// The path this process uses: BP_PATH_PORTABLE, _AVX2, _AVX512 or _OPENBLAS (the trait).
 int bp_kernels_vectorized(void);
 
+/// The calling thread's one slot for a reusable object (an opaque, retained pointer
+/// the Swift side owns): swaps `value` in and returns what was there.
+void *bp_thread_slot_exchange(void *value);
+
 /// Sets the calling thread's nice value (Linux; elsewhere nothing). 0 on success.
 int bp_set_thread_nice(int nice);
 
