@@ -2,18 +2,19 @@ import Foundation
 
 /// An RFC 6901 JSON Pointer, built as a request is read.
 ///
-/// Every value a request reader touches carries one, so building one must cost
-/// nothing: the first eight tokens are kept inline (a request's deepest pointer,
-/// `/validation/targets/3/0` or `/network/layers/1/weights/2/0`, has six), and a
-/// token is a `String`, which keeps up to 15 bytes inline too. Only deeper pointers
-/// and long keys (met on error paths) allocate.
+/// Every value a request reader touches carries one, so building one should not
+/// allocate: the first six tokens are kept inline (a request's deepest pointer,
+/// `/network/layers/1/weights/2/0`, has six), and a token is a `String`, which keeps
+/// up to 15 bytes inline too. Only deeper pointers and long keys (met on error paths)
+/// allocate. Six, not eight: a larger pointer costs more to copy with each `Node`
+/// than its allocations saved (`BackpropBenchmarks wire`).
 public struct JSONPointer: Sendable, Equatable, CustomStringConvertible {
-    private typealias Inline = (String, String, String, String, String, String, String, String)
-    private static let inlineCount = 8
+    private typealias Inline = (String, String, String, String, String, String)
+    private static let inlineCount = 6
 
-    private var inline: Inline = ("", "", "", "", "", "", "", "")
+    private var inline: Inline = ("", "", "", "", "", "")
     private var count = 0
-    /// The tokens past the eighth.
+    /// The tokens past the sixth.
     private var spill: [String] = []
 
     public init(_ tokens: [String] = []) {
