@@ -7,18 +7,20 @@ import Testing
 /// The pool's queue: a computation whose flag is raised leaves it at once, the others
 /// keep their order, and its place is free for the next.
 @Suite(.timeLimit(.minutes(1))) struct ComputePoolTests {
-    /// Occupies the pool's one thread until `release` is signalled.
-    private static func occupy(_ pool: ComputePool, release: DispatchSemaphore, started: DispatchSemaphore) -> Task<Int, any Error> {
-        Task { try await pool.run { _ in started.signal(); release.wait(); return 0 } }
+    /// Occupies the pool's one thread until `release` is signalled; returns once it runs.
+    private static func occupy(_ pool: ComputePool, release: DispatchSemaphore) async -> Task<Int, any Error> {
+        let started = DispatchSemaphore(value: 0)
+        let blocker = Task { try await pool.run { _ in started.signal(); release.wait(); return 0 } }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { started.wait(); continuation.resume() }
+        }
+        return blocker
     }
 
     @Test func aWithdrawnComputationLeavesTheQueueAtOnceAndFreesItsPlace() async throws {
         let pool = ComputePool(threads: 1, queue: 2)
-        let release = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
-        let blocker = Self.occupy(pool, release: release, started: started)
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { started.wait(); continuation.resume() }
-        }
+        let release = DispatchSemaphore(value: 0)
+        let blocker = await Self.occupy(pool, release: release)
         let order = NIOLockedValueBox([Int]())
         let first = CancellationFlag(), second = CancellationFlag(), third = CancellationFlag()
         let a = Task { try await pool.run(cancellation: first) { _ in order.withLockedValue { $0.append(1) }; return 1 } }
@@ -45,11 +47,8 @@ import Testing
 
     @Test func cancellingTheAwaitingTaskWithdrawsAQueuedComputation() async throws {
         let pool = ComputePool(threads: 1, queue: 1)
-        let release = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
-        let blocker = Self.occupy(pool, release: release, started: started)
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { started.wait(); continuation.resume() }
-        }
+        let release = DispatchSemaphore(value: 0)
+        let blocker = await Self.occupy(pool, release: release)
         let ran = NIOLockedValueBox(false)
         let queued = Task { try await pool.run { _ in ran.withLockedValue { $0 = true }; return 1 } }
         while pool.waiting < 1 { await Task.yield() }
