@@ -111,7 +111,7 @@ actor OrderLog {
 /// Streamed JSON is the same text as JSON written whole.
 @Suite struct JSONStreamWriterTests {
     static func randomValue(_ generator: inout SeededGenerator, depth: Int = 0) -> JSONValue {
-        let pick = depth > 3 ? Int(generator.next() % 5) : Int(generator.next() % 8)
+        let pick = depth > 3 ? Int(generator.next() % 5) : Int(generator.next() % 9)
         switch pick {
         case 0: return .null
         case 1: return .bool(generator.next() % 2 == 0)
@@ -120,6 +120,9 @@ actor OrderLog {
         case 4: return .string(["a", "quote \" and \\ and \n", "ünï", ""][Int(generator.next() % 4)])
         case 5: return .numbers((0..<Int(generator.next() % 3000)).map { _ in generator.nextNormal() })
         case 6: return .array((0..<Int(generator.next() % 6)).map { _ in randomValue(&generator, depth: depth + 1) })
+        case 7:
+            let columns = 1 + Int(generator.next() % 40), rows = 1 + Int(generator.next() % 60)
+            return .matrix(columns: columns, storage: (0..<(rows * columns)).map { _ in generator.nextNormal() })
         default:
             return .object((0..<Int(generator.next() % 6)).map { i in ("k\(i)", randomValue(&generator, depth: depth + 1)) })
         }

@@ -20,9 +20,9 @@ public struct JSONParser {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
-    private var depth = 0
+    var depth = 0
     /// Where arrays gather their numbers while they are read (`parseArray`).
-    private var scratch: [Double] = []
+    var scratch: [Double] = []
 
     /// Parses one JSON document (surrounding white space allowed).
     public static func parse<Bytes: Collection<UInt8>>(_ input: Bytes) throws(JSONSyntaxError) -> JSONValue {
@@ -59,7 +59,7 @@ public struct JSONParser {
         return JSONSyntaxError(message: message, line: line, column: end - lineStart + 1)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -99,7 +99,7 @@ public struct JSONParser {
         index += count
     }
 
-    private mutating func enter() throws(JSONSyntaxError) {
+    mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth {
             throw error("nesting is deeper than \(Self.maximumDepth) levels")
@@ -120,6 +120,7 @@ public struct JSONParser {
         // no regrowth per array. Nested arrays gather above their parent's numbers.
         let first = scratch.count
         defer { scratch.removeSubrange(first...) }
+        if current == UInt8(ascii: "["), let matrix = try parseMatrix() { return matrix }
         var values: [JSONValue]? = nil
         while true {
             skipWhitespace()

@@ -43,7 +43,17 @@ struct JSONStreamWriter {
         case .null, .bool, .number, .unsigned, .string:
             JSONWriter.encode(value, pretty: false, into: &buffer)
         case .numbers(let numbers):
-            try await write(numbers, emit)
+            try await write(numbers[...], emit)
+        case .matrix(let columns, let storage):
+            byte("[")
+            for (i, start) in stride(from: 0, to: storage.count, by: columns).enumerated() {
+                if i > 0 { byte(",") }
+                newline(indent + 1)
+                try await write(storage[start..<(start + columns)], emit)
+                try await flushIfFull(emit)
+            }
+            newline(indent)
+            byte("]")
         case .array(let values):
             byte("[")
             for (i, element) in values.enumerated() {
@@ -71,13 +81,13 @@ struct JSONStreamWriter {
     }
 
     /// An array of numbers on one line, as `JSONWriter` writes it, a slice at a time.
-    private mutating func write(_ numbers: [Double], _ emit: (ByteBuffer) async throws -> Void) async throws {
+    private mutating func write(_ numbers: ArraySlice<Double>, _ emit: (ByteBuffer) async throws -> Void) async throws {
         let slice = max(chunkSize / 26, 1)  // at most 26 bytes a number with its separator
         byte("[")
-        var start = 0
-        while start < numbers.count {
-            let end = min(start + slice, numbers.count)
-            if start > 0 { buffer.writeString(pretty ? ", " : ",") }
+        var start = numbers.startIndex
+        while start < numbers.endIndex {
+            let end = min(start + slice, numbers.endIndex)
+            if start > numbers.startIndex { buffer.writeString(pretty ? ", " : ",") }
             // "[a,b,c]" (a document: pretty adds a final newline): the numbers without the brackets.
             let text = JSONWriter.encode(.numbers(Array(numbers[start..<end])), pretty: pretty)
             buffer.writeBytes(text[1..<(text.count - (pretty ? 2 : 1))])
@@ -105,7 +115,7 @@ extension JSONValue {
         switch self {
         case .null, .bool, .number, .unsigned: 0
         case .string(let string): string.utf8.count > 15 ? 32 + string.utf8.count : 0
-        case .numbers(let numbers): 32 + numbers.count * 8
+        case .numbers(let numbers), .matrix(_, let numbers): 32 + numbers.count * 8
         case .array(let values):
             values.reduce(32 + values.count * MemoryLayout<JSONValue>.stride) { $0 + $1.memoryFootprint }
         case .object(let fields):

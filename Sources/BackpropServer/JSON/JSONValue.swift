@@ -1,6 +1,7 @@
 /// A parsed JSON document, keeping what the wire layer needs: key order, exact
 /// unsigned integers (for 64-bit seeds), and arrays of plain numbers as one
-/// contiguous `[Double]` (the bulk of every request and response).
+/// contiguous `[Double]`, and arrays of equally long arrays of numbers as one
+/// row-major `[Double]` (the bulk of every request and response).
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -11,6 +12,11 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     /// An array whose elements are all numbers.
     case numbers([Double])
+    /// An array of at least one row, each an array of `columns` ≥ 1 numbers, kept
+    /// row-major: `storage.count / columns` rows. It is the same JSON as `.array` of
+    /// `.numbers` rows (and equal to it); the parser and the answers use it so a
+    /// matrix is one buffer, read and written without an array per row.
+    case matrix(columns: Int, storage: [Double])
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
@@ -42,6 +48,8 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .array(let elements): elements
         case .numbers(let numbers): numbers.map(JSONValue.number)
+        case .matrix(let columns, let storage):
+            stride(from: 0, to: storage.count, by: columns).map { .numbers(Array(storage[$0..<($0 + columns)])) }
         default: nil
         }
     }
@@ -56,7 +64,7 @@ public enum JSONValue: Sendable, Equatable {
     public var containsNonFinite: Bool {
         switch self {
         case .number(let value): !value.isFinite
-        case .numbers(let values): !values.allSatisfy(\.isFinite)
+        case .numbers(let values), .matrix(_, let values): !values.allSatisfy(\.isFinite)
         case .array(let values): values.contains { $0.containsNonFinite }
         case .object(let fields): fields.contains { $0.value.containsNonFinite }
         default: false
@@ -70,7 +78,7 @@ public enum JSONValue: Sendable, Equatable {
         case .bool: "a boolean"
         case .number, .unsigned: "a number"
         case .string: "a string"
-        case .numbers, .array: "an array"
+        case .numbers, .matrix, .array: "an array"
         case .object: "an object"
         }
     }

@@ -86,6 +86,8 @@ public struct JSONWriter: ~Copyable {
         case .unsigned: return 20
         case .string(let string): return 2 + 6 * string.utf8.count  // each byte at worst "\u00XX"
         case .numbers(let numbers): return 2 + numbers.count * 26  // bp_format_json_numbers: 26 each
+        case .matrix(let columns, let storage):
+            return 2 + closing + (storage.count / columns) * (separator + 2 + columns * 26)
         case .array(let values):
             return values.reduce(2 + closing) { $0 + separator + bound($1, pretty: pretty, indent: indent + 1) }
         case .object(let fields):
@@ -146,14 +148,18 @@ public struct JSONWriter: ~Copyable {
         case .unsigned(let number): writeUnsigned(number)
         case .string(let string): writeString(string)
         case .numbers(let numbers):
-            // Arrays of numbers stay on one line when pretty; one C loop writes them.
+            numbers.withUnsafeBufferPointer { writeNumbers($0) }
+        case .matrix(let columns, let storage):
+            // As an array of rows, each an array of numbers.
             byte(UInt8(ascii: "["))
-            reserve(numbers.count * 26 + 32)
-            count += numbers.withUnsafeBufferPointer { values in
-                (base + count).withMemoryRebound(to: CChar.self, capacity: numbers.count * 26 + 32) {
-                    bp_format_json_numbers(values.baseAddress, values.count, pretty ? 1 : 0, $0)
+            storage.withUnsafeBufferPointer { values in
+                for (i, start) in stride(from: 0, to: values.count, by: columns).enumerated() {
+                    if i > 0 { byte(UInt8(ascii: ",")) }
+                    newline(indent + 1)
+                    writeNumbers(UnsafeBufferPointer(rebasing: values[start..<(start + columns)]))
                 }
             }
+            newline(indent)
             byte(UInt8(ascii: "]"))
         case .array(let values):
             byte(UInt8(ascii: "["))
@@ -177,6 +183,16 @@ public struct JSONWriter: ~Copyable {
             if !fields.isEmpty { newline(indent) }
             byte(UInt8(ascii: "}"))
         }
+    }
+
+    /// An array of numbers, on one line even when pretty: one C loop writes them.
+    private mutating func writeNumbers(_ values: UnsafeBufferPointer<Double>) {
+        byte(UInt8(ascii: "["))
+        reserve(values.count * 26 + 32)
+        count += (base + count).withMemoryRebound(to: CChar.self, capacity: values.count * 26 + 32) {
+            bp_format_json_numbers(values.baseAddress, values.count, pretty ? 1 : 0, $0)
+        }
+        byte(UInt8(ascii: "]"))
     }
 
     /// Integral values below 1e15 print as integers (2, not 2.0); the rest in the

@@ -17,6 +17,17 @@ extension Node {
         case .numbers(let numbers):
             try checkFinite(numbers, at: pointer)
             return .vector(numbers)
+        case .matrix(let columns, let storage):
+            // Read as one buffer: the matrix the computation takes, no copy.
+            if let index = storage.firstIndex(where: { !$0.isFinite }) {
+                let at = pointer.appending(index / columns).appending(index % columns)
+                throw Problem.unprocessable("Number out of range", "\(at.readable) is beyond the range of a double", at: at)
+            }
+            do {
+                return .matrix(try Matrix(rows: storage.count / columns, columns: columns, storage: storage))
+            } catch {
+                throw Problem(error, at: pointer)
+            }
         case .array(let rows):
             let columns = rows.first.flatMap { row -> Int? in
                 if case .numbers(let numbers) = row { numbers.count } else { nil }
@@ -108,13 +119,20 @@ extension Matrix {
         case (false, true): .number(storage[0])
         case (false, false): .numbers(storage)
         case (true, true): .numbers(storage)
-        case (true, false): .array((0..<rows).map { .numbers(row($0)) })
+        case (true, false): rowsJSON
         }
+    }
+
+    /// One array of numbers per row, kept as one buffer (`JSONValue.matrix`) when the
+    /// matrix has rows and columns.
+    var rowsJSON: JSONValue {
+        rows > 0 && columns > 0
+            ? .matrix(columns: columns, storage: storage) : .array((0..<rows).map { .numbers(row($0)) })
     }
 
     /// A weight matrix in its wire form: a flat vector for a one-unit layer in shorthand.
     func weightsJSON(scalar: Bool) -> JSONValue {
-        scalar ? .numbers(storage) : .array((0..<rows).map { .numbers(row($0)) })
+        scalar ? .numbers(storage) : rowsJSON
     }
 
     /// Every element multiplied by `factor`.

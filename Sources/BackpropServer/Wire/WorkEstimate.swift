@@ -33,6 +33,7 @@ public enum WorkEstimate {
         // One sample of the network's inputs, or else one value per sample.
         case .numbers(let values): samples = values.count == firstFanIn ? 1 : max(values.count, 1)
         case .array(let rows): samples = max(rows.count, 1)
+        case .matrix(let columns, let storage): samples = storage.count / columns
         default: return nil
         }
         return samples.multipliedReportingOverflow(by: parameters).overflow ? nil : samples * parameters
@@ -47,6 +48,7 @@ public enum WorkEstimate {
         case .array(let rows):
             guard case .numbers(let first)? = rows.first else { return nil }
             return (rows.count, first.count)
+        case .matrix(let columns, let storage): return (storage.count / columns, columns)
         default: return nil
         }
     }
