@@ -9,10 +9,13 @@ extension GradientWorkspace {
 
     /// The doubles this workspace's buffers hold.
     var doubles: Int {
-        let shapes = parameters.shapes
-        let perSample = shapes.reduce(0) { $0 + 3 * $1.units }
-        let parameterCount = shapes.reduce(0) { $0 + $1.inputs * $1.units + ($1.hasBias ? $1.units : 0) }
-        return 2 * parameterCount + capacity * perSample + (shapes.map { $0.inputs * $0.units }.max() ?? 0)
+        var parameterCount = 0, perSample = 0, largestLayer = 0
+        for shape in parameters.shapes {
+            parameterCount += shape.inputs * shape.units + (shape.hasBias ? shape.units : 0)
+            perSample += 3 * shape.units
+            largestLayer = max(largestLayer, shape.inputs * shape.units)
+        }
+        return 2 * parameterCount + capacity * perSample + largestLayer
     }
 
     /// A workspace for `network` and batches of exactly `capacity` samples: this thread's
