@@ -39,10 +39,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
             allowOrigin: origin,
             allowHeaders: [
                 .accept, .authorization, .contentType, .contentEncoding, .origin, HTTPField.Name("Last-Event-ID")!,
-                HTTPField.Name("Idempotency-Key")!, RequestIDMiddleware.header,
+                HTTPField.Name("Idempotency-Key")!, RequestIDMiddleware.header, .ifMatch, .ifNoneMatch,
             ],
-            allowMethods: [.get, .post, .delete, .head, .options],
-            exposedHeaders: ["Location", "Retry-After", "X-Request-Id"], maxAge: .seconds(600)))
+            allowMethods: [.get, .post, .put, .delete, .head, .options],
+            exposedHeaders: ["Location", "Retry-After", "X-Request-Id", "ETag"], maxAge: .seconds(600)))
     if let apiKey = configuration.apiKey, !apiKey.isEmpty {
         router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
     }
@@ -58,10 +58,17 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
         delivery: delivery, grace: grace)
     jobs.addRoutes(to: router)
-    ComputeController(
+    let networks = makeNetworkStore(configuration, budget: budget)
+    let compute = ComputeController(
         pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
-        inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs)
-        .addRoutes(to: router)
+        inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs,
+        networks: networks)
+    compute.addRoutes(to: router)
+    NetworkController(
+        store: networks, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
+        delivery: delivery, compute: compute
+    )
+    .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)
     OperationsController(
         registry: metrics, jobs: store, pools: [pool, store.pool], budget: budget,
@@ -112,6 +119,11 @@ func makeJobStore(
             retentionSeconds: configuration.jobRetentionSeconds),
         limits: limits, logger: logger)
     return (store, [store.client, PostgresJobStore.Service(store: store)])
+}
+
+/// The network store the configuration asks for: memory unless a database URL is given.
+func makeNetworkStore(_ configuration: Configuration, budget: MemoryBudget) -> any NetworkStore {
+    MemoryNetworkStore(limit: configuration.networkMemory ?? budget.total / 4, budget: budget)
 }
 
 /// The memory budget the configuration asks for, or the default; the figure is logged.

@@ -52,6 +52,10 @@ public struct Configuration: Sendable {
     /// received, answers not yet written, kept results, stream buffers) stays within
     /// it. Nil: three quarters of the container's memory limit, or of physical memory.
     public var memoryBudget: Int? = nil
+    /// Bytes of stored networks kept in memory: all of them with the memory store
+    /// (507 beyond), the parsed cache in front of PostgreSQL. Nil: a quarter of the
+    /// memory budget. Counted in the budget as `networks`.
+    public var networkMemory: Int? = nil
 
     /// A PostgreSQL URL (`postgres://user:password@host:port/database?sslmode=…`):
     /// jobs then live in that database, shared by every replica. Nil keeps them in

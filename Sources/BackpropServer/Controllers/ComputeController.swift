@@ -19,13 +19,19 @@ struct ComputeController {
     let inlineBodySize: Int
     /// Serves POST /train with `Accept: text/event-stream` as a streamed job.
     let jobs: JobController
+    /// Where `{"name": …}` networks are fetched from and `save_as` stores to.
+    let networks: any NetworkStore
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/forward") { request, context in
-            try await compute(request, context, inline: true) { body, _ in try ForwardWire.respond(to: body, limits: limits) }
+            try await compute(request, context, inline: true) { body, stored, _ in
+                Computed(try ForwardWire.respond(to: body, limits: limits, networks: stored))
+            }
         }
         router.post("/gradient") { request, context in
-            try await compute(request, context, inline: true) { body, _ in try GradientWire.respond(to: body, limits: limits) }
+            try await compute(request, context, inline: true) { body, stored, _ in
+                Computed(try GradientWire.respond(to: body, limits: limits, networks: stored))
+            }
         }
         router.post("/train") { request, context in
             // RFC 9110 negotiation: a stream only when it is strictly preferred to JSON
@@ -33,13 +39,25 @@ struct ComputeController {
             if MediaPreference(accept: request.headers[.accept]).prefersEventStream {
                 return try await jobs.streamTraining(request, context)
             }
-            return try await compute(request, context, stopsWithClient: true) { body, cancellation in
-                let start = ContinuousClock.now
-                let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget)
-                let result = try training.run(cancellation: cancellation)
-                if result.stopped == .cancelled { throw CancellationError() }
-                return training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
-            }
+            return try await train(request, context)
+        }
+    }
+
+    /// POST /train, synchronous; also POST /networks/{name}/train, whose body is
+    /// rewritten to name the stored network (`rewrite`) and whose result is stored
+    /// as `precondition` allows.
+    func train(
+        _ request: Request, _ context: AppRequestContext, precondition: WritePrecondition = .none,
+        rewrite: (@Sendable (JSONValue) throws(Problem) -> JSONValue)? = nil
+    ) async throws -> Response {
+        try await compute(request, context, stopsWithClient: true, precondition: precondition, rewrite: rewrite) {
+            body, stored, cancellation in
+            let start = ContinuousClock.now
+            let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget, networks: stored)
+            let result = try training.run(cancellation: cancellation)
+            if result.stopped == .cancelled { throw CancellationError() }
+            let json = training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
+            return Computed(json, save: training.saveAs.map { ($0, training.wire.content(result.network)) })
         }
     }
 
@@ -49,30 +67,57 @@ struct ComputeController {
     /// raised when the connection closes.
     func compute(
         _ request: Request, _ context: AppRequestContext, inline: Bool = false, stopsWithClient: Bool = false,
-        _ body: @escaping @Sendable (JSONValue, CancellationFlag) throws -> JSONValue
+        precondition: WritePrecondition = .none, rewrite: (@Sendable (JSONValue) throws(Problem) -> JSONValue)? = nil,
+        _ body: @escaping @Sendable (JSONValue, ResolvedNetworks, CancellationFlag) throws -> Computed
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
         let (buffer, reservation) = try await request.collectBody(
             upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
-        /// The computation's answer, checked and prepared for sending.
-        @Sendable func answer(_ json: JSONValue, _ cancellation: CancellationFlag) throws -> Answer {
-            let answer = try body(json, cancellation)
+        let parsed: JSONValue?
+        let stored: ResolvedNetworks
+        if rewrite != nil || NetworkReference.mayAppear(in: buffer.readableBytesView) {
+            // A stored network is fetched before the computation: read the body first.
+            let read: @Sendable (CancellationFlag) throws -> JSONValue = { _ in
+                let json = try RequestBody.json(buffer.readableBytesView)
+                return try rewrite?(json) ?? json
+            }
+            let json = try buffer.readableBytes <= inlineBodySize ? read(CancellationFlag()) : await pool.run(read)
+            stored = try await ResolvedNetworks.resolve(json, from: networks)
+            parsed = json
+        } else {
+            parsed = nil
+            stored = ResolvedNetworks()
+        }
+        /// The computation's answer, checked and prepared for sending; or its JSON
+        /// when a network is to be stored first.
+        @Sendable func answer(_ json: JSONValue, _ cancellation: CancellationFlag) throws -> Prepared {
+            let computed = try body(json, stored, cancellation)
             // The last guard of "no response ever holds NaN or infinity".
-            guard !answer.containsNonFinite else {
+            guard !computed.json.containsNonFinite else {
                 throw Problem(
                     .unprocessableContent, title: "Result is not finite",
                     detail: "the result holds a number beyond the range of a double")
             }
-            return try Answer(answer, pretty: pretty, reservation: reservation)
+            if computed.save != nil { return .save(computed) }
+            return .answer(try Answer(computed.json, pretty: pretty, reservation: reservation))
+        }
+        /// Stores what is to be stored, then answers.
+        func respond(_ prepared: Prepared) async throws -> Response {
+            switch prepared {
+            case .answer(let answer):
+                return delivery.response(answer, reservation: reservation, channel: context.channel)
+            case .save(let computed):
+                let json = try await computed.saving(to: networks, precondition: precondition)
+                let answer = try await pool.run { _ in try Answer(json, pretty: pretty, reservation: reservation) }
+                return delivery.response(answer, reservation: reservation, channel: context.channel)
+            }
         }
         if inline, inlineWork > 0, buffer.readableBytes <= inlineBodySize {
-            let json = try RequestBody.json(buffer.readableBytesView)
+            let json = try parsed ?? RequestBody.json(buffer.readableBytesView)
             if let work = WorkEstimate.samplesTimesParameters(json), work <= inlineWork {
-                let prepared = try pool.runInline { try answer(json, CancellationFlag()) }
-                return delivery.response(prepared, reservation: reservation, channel: context.channel)
+                return try await respond(try pool.runInline { try answer(json, CancellationFlag()) })
             }
-            let prepared = try await pool.run { cancellation in try answer(json, cancellation) }
-            return delivery.response(prepared, reservation: reservation, channel: context.channel)
+            return try await respond(try await pool.run { cancellation in try answer(json, cancellation) })
         }
         let cancellation = CancellationFlag()
         var watch: (ConnectionWatch, token: Int)? = nil
@@ -81,8 +126,8 @@ struct ComputeController {
         }
         defer { if let watch { watch.0.remove(watch.token) } }
         let prepared = try await pool.run(cancellation: cancellation) { cancellation in
-            try answer(try RequestBody.json(buffer.readableBytesView), cancellation)
+            try answer(try parsed ?? RequestBody.json(buffer.readableBytesView), cancellation)
         }
-        return delivery.response(prepared, reservation: reservation, channel: context.channel)
+        return try await respond(prepared)
     }
 }

@@ -34,6 +34,8 @@ final class MemoryBudget: Service, Sendable {
         case streams
         /// Training jobs' networks and data, queued or running (memory store).
         case jobs
+        /// Stored networks (memory store) and parsed stored networks (PostgreSQL's cache).
+        case networks
     }
 
     let total: Int

@@ -4,9 +4,11 @@ import BackpropCore
 enum ForwardWire {
     static let fields: Set<String> = ["network", "input", "trace"]
 
-    static func respond(to body: JSONValue, limits: Limits) throws(Problem) -> JSONValue {
+    static func respond(
+        to body: JSONValue, limits: Limits, networks: ResolvedNetworks = ResolvedNetworks()
+    ) throws(Problem) -> JSONValue {
         let object = try Node(body).object(allowed: fields)
-        let wire = try NetworkWire(object.required("network"))
+        let wire = try NetworkWire(object.required("network"), networks: networks)
         let traceRequested = try object.optional("trace")?.bool() ?? false
         let inputNode = try object.required("input")
         let (network, seed) = try wire.build(maximumParameters: limits.maximumParameters)
@@ -34,11 +36,12 @@ enum ForwardWire {
         return .object(fields)
     }
 
-    /// For a network with generated layers: the seed used and the network itself,
-    /// so the result can be reproduced.
+    /// For a stored network, which version was used; for a network with generated
+    /// layers, the seed used and the network itself, so the result can be reproduced.
     static func appendGenerated(
         to fields: inout [(key: String, value: JSONValue)], wire: NetworkWire, network: Network, seed: UInt64?
     ) {
+        if let stored = wire.stored { fields.append(("stored_network", stored.referenceJSON)) }
         guard let seed else { return }
         fields.append(("seed", .unsigned(seed)))
         fields.append(("network", wire.json(network)))

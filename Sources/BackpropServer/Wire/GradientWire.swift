@@ -5,8 +5,12 @@ public enum GradientWire {
     static let fields: Set<String> = ["network", "input", "target", "learning_rate", "loss"]
 
     public static func respond(to body: JSONValue, limits: Limits) throws(Problem) -> JSONValue {
+        try respond(to: body, limits: limits, networks: ResolvedNetworks())
+    }
+
+    static func respond(to body: JSONValue, limits: Limits, networks: ResolvedNetworks) throws(Problem) -> JSONValue {
         let object = try Node(body).object(allowed: fields)
-        let wire = try NetworkWire(object.required("network"))
+        let wire = try NetworkWire(object.required("network"), networks: networks)
         let inputNode = try object.required("input")
         let targetNode = try object.required("target")
         let learningRateNode = object.optional("learning_rate")

@@ -9,6 +9,8 @@ struct NetworkWire: Sendable {
     var initializer: Initializer
     var seed: UInt64?
     let pointer: JSONPointer
+    /// The stored network a reference (`{"name": …}`) named, already fetched.
+    var stored: StoredNetwork? = nil
 
     var hasGeneratedLayers: Bool {
         blueprints.contains { if case .generated = $0 { true } else { false } }
@@ -17,7 +19,21 @@ struct NetworkWire: Sendable {
     static let fields: Set<String> = ["inputs", "layers", "init", "seed"]
     static let layerFields: Set<String> = ["weights", "biases", "activation", "units", "bias"]
 
-    init(_ node: Node) throws(Problem) {
+    init(_ node: Node, networks: ResolvedNetworks = ResolvedNetworks()) throws(Problem) {
+        if NetworkReference.isReference(node) {
+            let reference = try NetworkReference(node)
+            guard let stored = networks[reference] else {
+                throw Problem.noSuchNetwork(reference.name, version: reference.version, pointer: node.pointer.appending("name").description)
+            }
+            self.stored = stored
+            pointer = node.pointer
+            blueprints = []
+            shorthand = stored.shorthand
+            inputs = stored.network.inputs
+            initializer = .auto
+            seed = nil
+            return
+        }
         let object = try node.object(allowed: Self.fields)
         pointer = node.pointer
         inputs = try object.optional("inputs")?.integer(in: 1...Int(Int32.max))
@@ -89,6 +105,15 @@ struct NetworkWire: Sendable {
     /// The network, its layers generated from the seed (picked here if the request
     /// gave none and a layer is generated). Checks the parameter limit first.
     func build(maximumParameters: Int, defaultSeed: UInt64? = nil) throws(Problem) -> (network: Network, seed: UInt64?) {
+        if let stored {
+            guard stored.network.parameterCount <= maximumParameters else {
+                throw Problem.unprocessable(
+                    "Network too large",
+                    "the network has \(stored.network.parameterCount) parameters, over this server's limit of \(maximumParameters)",
+                    at: pointer)
+            }
+            return (stored.network, nil)
+        }
         do {
             let count = try Network.parameterCount(inputs: inputs, blueprints: blueprints)
             guard let count, count <= maximumParameters else {
@@ -116,6 +141,11 @@ struct NetworkWire: Sendable {
         .object([
             ("layers", .array(zip(network.layers, shorthand).map { layer, scalar in Self.layerJSON(layer, scalar: scalar) }))
         ])
+    }
+
+    /// The content to store for `network`, written as this request wrote its layers.
+    func content(_ network: Network) -> NetworkContent {
+        NetworkContent(network: network, shorthand: shorthand)
     }
 
     static func layerJSON(_ layer: Layer, scalar: Bool) -> JSONValue {

@@ -5,7 +5,7 @@ import Foundation
 struct TrainWire: Sendable {
     static let fields: Set<String> = [
         "network", "inputs", "targets", "epochs", "learning_rate", "batch_size", "shuffle", "seed", "loss",
-        "optimizer", "l1", "l2", "validation", "early_stopping",
+        "optimizer", "l1", "l2", "validation", "early_stopping", "save_as",
     ]
 
     var wire: NetworkWire
@@ -13,6 +13,8 @@ struct TrainWire: Sendable {
     var data: Dataset
     var validation: Dataset?
     var configuration: TrainingConfiguration
+    /// `save_as`: the name to store the trained network under when training succeeds.
+    var saveAs: String?
 
     /// About the memory a job of this training holds: its data, and its network three
     /// times over while it trains (weights, gradients, and optimizer state or results).
@@ -24,9 +26,14 @@ struct TrainWire: Sendable {
 
     /// Reads and checks a /train body, including the synchronous work budget when
     /// `budget` is given (training jobs pass nil).
-    init(_ body: JSONValue, limits: Limits, budget: Int?) throws(Problem) {
+    init(
+        _ body: JSONValue, limits: Limits, budget: Int?, networks: ResolvedNetworks = ResolvedNetworks()
+    ) throws(Problem) {
         let object = try Node(body).object(allowed: Self.fields)
-        wire = try NetworkWire(object.required("network"))
+        wire = try NetworkWire(object.required("network"), networks: networks)
+        if let saveNode = object.optional("save_as") {
+            saveAs = try NetworkName.checked(try saveNode.string(), pointer: saveNode.pointer.description)
+        }
         let inputsNode = try object.required("inputs")
         let targetsNode = try object.required("targets")
         var configuration = TrainingConfiguration()
@@ -171,6 +178,7 @@ struct TrainWire: Sendable {
         fields.append(("stopped", .string(result.stopped.rawValue)))
         fields.append(("seed", .unsigned(configuration.seed)))
         fields.append(("duration_ms", .number(durationMilliseconds)))
+        if let stored = wire.stored { fields.append(("stored_network", stored.referenceJSON)) }
         return .object(fields)
     }
 }
