@@ -3,6 +3,8 @@
 extension BackpropClient {
     public typealias Network = Components.Schemas.Network
     public typealias NetworkOut = Components.Schemas.NetworkOut
+    public typealias NetworkOrReference = Components.Schemas.NetworkOrReference
+    public typealias StoredNetwork = Components.Schemas.StoredNetwork
     public typealias Layer = Components.Schemas.Layer
     public typealias Activation = Components.Schemas.Activation
     public typealias Initialization = Components.Schemas.Init

@@ -115,6 +115,13 @@ struct Backprop: AsyncParsableCommand {
         """)
     var memoryBudget = environment("MEMORY_BUDGET").flatMap(Int.init) ?? Self.defaults.memoryBudget
 
+    @Option(help: """
+        Bytes of stored networks kept in memory: all of them with the memory store (a 507 beyond), \
+        the parsed cache in front of PostgreSQL with --database-url. Default: 1/4 of the memory \
+        budget (BACKPROP_NETWORK_MEMORY).
+        """)
+    var networkMemory = environment("NETWORK_MEMORY").flatMap(Int.init) ?? Self.defaults.networkMemory
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (BACKPROP_LOG_LEVEL).")
     var logLevel = environment("LOG_LEVEL") ?? Self.defaults.logLevel.rawValue
 
@@ -137,6 +144,7 @@ struct Backprop: AsyncParsableCommand {
         ] where value < 0 {
             throw ValidationError("\(name) must be at least 0")
         }
+        if let networkMemory, networkMemory < 0 { throw ValidationError("--network-memory must be at least 0") }
         if let memoryBudget, memoryBudget < 16 << 20 {
             throw ValidationError("--memory-budget must be at least 16 MiB (16777216)")
         }
@@ -176,6 +184,7 @@ struct Backprop: AsyncParsableCommand {
         configuration.maxAttempts = maxAttempts
         configuration.checkpointSeconds = checkpointSeconds
         configuration.memoryBudget = memoryBudget
+        configuration.networkMemory = networkMemory
         configuration.inlineWork = inlineWork
         try await buildApplication(configuration).runService()
     }

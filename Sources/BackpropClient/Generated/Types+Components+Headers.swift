@@ -40,6 +40,14 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/headers/JobLocation`.
         public typealias JobLocation = Swift.String
+        /// The version's entity tag, for `If-Match` and `If-None-Match`.
+        ///
+        /// - Remark: Generated from `#/components/headers/ETag`.
+        public typealias ETag = Swift.String
+        /// The stored version's address, `/networks/{name}/versions/{version}`.
+        ///
+        /// - Remark: Generated from `#/components/headers/NetworkLocation`.
+        public typealias NetworkLocation = Swift.String
         /// `Bearer`.
         ///
         /// - Remark: Generated from `#/components/headers/WWWAuthenticate`.

@@ -34,6 +34,28 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/LastEventId`.
         public typealias LastEventId = Swift.Int
+        /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+        ///
+        /// - Remark: Generated from `#/components/parameters/NetworkName`.
+        public typealias NetworkName = Components.Schemas.NetworkName
+        /// The version, from 1.
+        ///
+        /// - Remark: Generated from `#/components/parameters/NetworkVersion`.
+        public typealias NetworkVersion = Swift.Int
+        /// Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+        ///
+        /// - Remark: Generated from `#/components/parameters/IfMatch`.
+        public typealias IfMatch = Swift.String
+        /// `*`: store only if the name does not exist yet (else 412). Any other value is a 400.
+        ///
+        /// - Remark: Generated from `#/components/parameters/IfNoneMatchWrite`.
+        @frozen public enum IfNoneMatchWrite: String, Codable, Hashable, Sendable, CaseIterable {
+            case _ast_ = "*"
+        }
+        /// A 304 with no body when the version's ETag is listed (or `*`).
+        ///
+        /// - Remark: Generated from `#/components/parameters/IfNoneMatchRead`.
+        public typealias IfNoneMatchRead = Swift.String
         /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
         ///
         /// - Remark: Generated from `#/components/parameters/Pretty`.

@@ -680,10 +680,331 @@ extension Components {
                 case layers
             }
         }
+        /// A stored network's name: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit (a 400 otherwise).
+        ///
+        /// - Remark: Generated from `#/components/schemas/NetworkName`.
+        public typealias NetworkName = Swift.String
+        /// A stored network, named where a network is taken: its latest version, or `version`. An unknown name or version is a 404 titled `No such network`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/NetworkReference`.
+        public struct NetworkReference: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NetworkReference/name`.
+            public var name: Components.Schemas.NetworkName
+            /// The version; the latest when absent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkReference/version`.
+            public var version: Swift.Int?
+            /// Creates a new `NetworkReference`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version: The version; the latest when absent.
+            public init(
+                name: Components.Schemas.NetworkName,
+                version: Swift.Int? = nil
+            ) {
+                self.name = name
+                self.version = version
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Components.Schemas.NetworkName.self,
+                    forKey: .name
+                )
+                self.version = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .version
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "version"
+                ])
+            }
+        }
+        /// A network given in full, or a stored network named by `name` (and `version`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/NetworkOrReference`.
+        @frozen public enum NetworkOrReference: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/NetworkOrReference/case1`.
+            case Network(Components.Schemas.Network)
+            /// - Remark: Generated from `#/components/schemas/NetworkOrReference/case2`.
+            case NetworkReference(Components.Schemas.NetworkReference)
+            public init(from decoder: any Swift.Decoder) throws {
+                var errors: [any Swift.Error] = []
+                do {
+                    self = .Network(try .init(from: decoder))
+                    return
+                } catch {
+                    errors.append(error)
+                }
+                do {
+                    self = .NetworkReference(try .init(from: decoder))
+                    return
+                } catch {
+                    errors.append(error)
+                }
+                throw Swift.DecodingError.failedToDecodeOneOfSchema(
+                    type: Self.self,
+                    codingPath: decoder.codingPath,
+                    errors: errors
+                )
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                switch self {
+                case let .Network(value):
+                    try value.encode(to: encoder)
+                case let .NetworkReference(value):
+                    try value.encode(to: encoder)
+                }
+            }
+        }
+        /// Present when the request named a stored network; which version it used.
+        ///
+        /// - Remark: Generated from `#/components/schemas/StoredNetworkUsed`.
+        public struct StoredNetworkUsed: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkUsed/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkUsed/version`.
+            public var version: Swift.Int
+            /// Creates a new `StoredNetworkUsed`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version:
+            public init(
+                name: Swift.String,
+                version: Swift.Int
+            ) {
+                self.name = name
+                self.version = version
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+            }
+        }
+        /// Present when the request asked for `save_as`; the version stored.
+        ///
+        /// - Remark: Generated from `#/components/schemas/SavedNetwork`.
+        public struct SavedNetwork: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SavedNetwork/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SavedNetwork/version`.
+            public var version: Swift.Int
+            /// The version's entity tag, quotes included, for `If-Match`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/SavedNetwork/etag`.
+            public var etag: Swift.String
+            /// Creates a new `SavedNetwork`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version:
+            ///   - etag: The version's entity tag, quotes included, for `If-Match`.
+            public init(
+                name: Swift.String,
+                version: Swift.Int,
+                etag: Swift.String
+            ) {
+                self.name = name
+                self.version = version
+                self.etag = etag
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+                case etag
+            }
+        }
+        /// One version of a stored network, without its weights.
+        ///
+        /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary`.
+        public struct StoredNetworkSummary: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/version`.
+            public var version: Swift.Int
+            /// The version's entity tag (also the `ETag` header), quotes included.
+            ///
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/etag`.
+            public var etag: Swift.String
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/created_at`.
+            public var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/inputs`.
+            public var inputs: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/outputs`.
+            public var outputs: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/parameters`.
+            public var parameters: Swift.Int
+            /// The number of layers.
+            ///
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkSummary/layers`.
+            public var layers: Swift.Int
+            /// Creates a new `StoredNetworkSummary`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version:
+            ///   - etag: The version's entity tag (also the `ETag` header), quotes included.
+            ///   - createdAt:
+            ///   - inputs:
+            ///   - outputs:
+            ///   - parameters:
+            ///   - layers: The number of layers.
+            public init(
+                name: Swift.String,
+                version: Swift.Int,
+                etag: Swift.String,
+                createdAt: Foundation.Date,
+                inputs: Swift.Int,
+                outputs: Swift.Int,
+                parameters: Swift.Int,
+                layers: Swift.Int
+            ) {
+                self.name = name
+                self.version = version
+                self.etag = etag
+                self.createdAt = createdAt
+                self.inputs = inputs
+                self.outputs = outputs
+                self.parameters = parameters
+                self.layers = layers
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+                case etag
+                case createdAt = "created_at"
+                case inputs
+                case outputs
+                case parameters
+                case layers
+            }
+        }
+        /// The version stored; with `seed` when the network had generated layers.
+        ///
+        /// - Remark: Generated from `#/components/schemas/StoredNetworkCreated`.
+        public struct StoredNetworkCreated: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkCreated/value1`.
+            public var value1: Components.Schemas.StoredNetworkSummary
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkCreated/value2`.
+            public struct Value2Payload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/StoredNetworkCreated/value2/seed`.
+                public var seed: Components.Schemas.Seed?
+                /// Creates a new `Value2Payload`.
+                ///
+                /// - Parameters:
+                ///   - seed:
+                public init(seed: Components.Schemas.Seed? = nil) {
+                    self.seed = seed
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case seed
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkCreated/value2`.
+            public var value2: Components.Schemas.StoredNetworkCreated.Value2Payload
+            /// Creates a new `StoredNetworkCreated`.
+            ///
+            /// - Parameters:
+            ///   - value1:
+            ///   - value2:
+            public init(
+                value1: Components.Schemas.StoredNetworkSummary,
+                value2: Components.Schemas.StoredNetworkCreated.Value2Payload
+            ) {
+                self.value1 = value1
+                self.value2 = value2
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                self.value1 = try .init(from: decoder)
+                self.value2 = try .init(from: decoder)
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try self.value1.encode(to: encoder)
+                try self.value2.encode(to: encoder)
+            }
+        }
+        /// One version of a stored network, with its weights; the latest also lists `versions`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/StoredNetwork`.
+        public struct StoredNetwork: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StoredNetwork/value1`.
+            public var value1: Components.Schemas.StoredNetworkSummary
+            /// - Remark: Generated from `#/components/schemas/StoredNetwork/value2`.
+            public struct Value2Payload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/StoredNetwork/value2/network`.
+                public var network: Components.Schemas.NetworkOut
+                /// Every version of the name, oldest first (on `GET /networks/{name}` only).
+                ///
+                /// - Remark: Generated from `#/components/schemas/StoredNetwork/value2/versions`.
+                public var versions: [Swift.Int]?
+                /// Creates a new `Value2Payload`.
+                ///
+                /// - Parameters:
+                ///   - network:
+                ///   - versions: Every version of the name, oldest first (on `GET /networks/{name}` only).
+                public init(
+                    network: Components.Schemas.NetworkOut,
+                    versions: [Swift.Int]? = nil
+                ) {
+                    self.network = network
+                    self.versions = versions
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case network
+                    case versions
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/StoredNetwork/value2`.
+            public var value2: Components.Schemas.StoredNetwork.Value2Payload
+            /// Creates a new `StoredNetwork`.
+            ///
+            /// - Parameters:
+            ///   - value1:
+            ///   - value2:
+            public init(
+                value1: Components.Schemas.StoredNetworkSummary,
+                value2: Components.Schemas.StoredNetwork.Value2Payload
+            ) {
+                self.value1 = value1
+                self.value2 = value2
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                self.value1 = try .init(from: decoder)
+                self.value2 = try .init(from: decoder)
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try self.value1.encode(to: encoder)
+                try self.value2.encode(to: encoder)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/StoredNetworkList`.
+        public struct StoredNetworkList: Codable, Hashable, Sendable {
+            /// The latest version of every stored network, by name.
+            ///
+            /// - Remark: Generated from `#/components/schemas/StoredNetworkList/networks`.
+            public var networks: [Components.Schemas.StoredNetworkSummary]
+            /// Creates a new `StoredNetworkList`.
+            ///
+            /// - Parameters:
+            ///   - networks: The latest version of every stored network, by name.
+            public init(networks: [Components.Schemas.StoredNetworkSummary]) {
+                self.networks = networks
+            }
+            public enum CodingKeys: String, CodingKey {
+                case networks
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/ForwardRequest`.
         public struct ForwardRequest: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/ForwardRequest/network`.
-            public var network: Components.Schemas.Network
+            public var network: Components.Schemas.NetworkOrReference
             /// - Remark: Generated from `#/components/schemas/ForwardRequest/input`.
             public var input: Components.Schemas.Samples
             /// Also report every layer's weighted input and output.
@@ -697,7 +1018,7 @@ extension Components {
             ///   - input:
             ///   - trace: Also report every layer's weighted input and output.
             public init(
-                network: Components.Schemas.Network,
+                network: Components.Schemas.NetworkOrReference,
                 input: Components.Schemas.Samples,
                 trace: Swift.Bool? = nil
             ) {
@@ -713,7 +1034,7 @@ extension Components {
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 self.network = try container.decode(
-                    Components.Schemas.Network.self,
+                    Components.Schemas.NetworkOrReference.self,
                     forKey: .network
                 )
                 self.input = try container.decode(
@@ -778,6 +1099,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/ForwardResponse/network`.
             public var network: Components.Schemas.NetworkOut?
+            /// - Remark: Generated from `#/components/schemas/ForwardResponse/stored_network`.
+            public var storedNetwork: Components.Schemas.StoredNetworkUsed?
             /// Creates a new `ForwardResponse`.
             ///
             /// - Parameters:
@@ -785,28 +1108,32 @@ extension Components {
             ///   - layers: With `trace`, one entry per layer, from the input side to the output side.
             ///   - seed: The seed used, present when the network had generated layers.
             ///   - network: The network used, given explicitly, present when it had generated layers.
+            ///   - storedNetwork:
             public init(
                 output: Components.Schemas.PerSample,
                 layers: Components.Schemas.ForwardResponse.LayersPayload? = nil,
                 seed: Components.Schemas.Seed? = nil,
-                network: Components.Schemas.NetworkOut? = nil
+                network: Components.Schemas.NetworkOut? = nil,
+                storedNetwork: Components.Schemas.StoredNetworkUsed? = nil
             ) {
                 self.output = output
                 self.layers = layers
                 self.seed = seed
                 self.network = network
+                self.storedNetwork = storedNetwork
             }
             public enum CodingKeys: String, CodingKey {
                 case output
                 case layers
                 case seed
                 case network
+                case storedNetwork = "stored_network"
             }
         }
         /// - Remark: Generated from `#/components/schemas/GradientRequest`.
         public struct GradientRequest: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/GradientRequest/network`.
-            public var network: Components.Schemas.Network
+            public var network: Components.Schemas.NetworkOrReference
             /// - Remark: Generated from `#/components/schemas/GradientRequest/input`.
             public var input: Components.Schemas.Samples
             /// - Remark: Generated from `#/components/schemas/GradientRequest/target`.
@@ -826,7 +1153,7 @@ extension Components {
             ///   - learningRate: η in weight_delta = −η × weight_gradient.
             ///   - loss:
             public init(
-                network: Components.Schemas.Network,
+                network: Components.Schemas.NetworkOrReference,
                 input: Components.Schemas.Samples,
                 target: Components.Schemas.Target,
                 learningRate: Swift.Double? = nil,
@@ -848,7 +1175,7 @@ extension Components {
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 self.network = try container.decode(
-                    Components.Schemas.Network.self,
+                    Components.Schemas.NetworkOrReference.self,
                     forKey: .network
                 )
                 self.input = try container.decode(
@@ -1153,6 +1480,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/GradientResponse/network`.
             public var network: Components.Schemas.NetworkOut?
+            /// - Remark: Generated from `#/components/schemas/GradientResponse/stored_network`.
+            public var storedNetwork: Components.Schemas.StoredNetworkUsed?
             /// Creates a new `GradientResponse`.
             ///
             /// - Parameters:
@@ -1162,13 +1491,15 @@ extension Components {
             ///   - layers: One entry per layer, from the input side to the output side.
             ///   - seed: The seed used, present when the network had generated layers.
             ///   - network: The network used (before the step), given explicitly, present when it had generated layers.
+            ///   - storedNetwork:
             public init(
                 output: Components.Schemas.PerSample,
                 error: Components.Schemas.PerSample,
                 loss: Swift.Double,
                 layers: Components.Schemas.GradientResponse.LayersPayload,
                 seed: Components.Schemas.Seed? = nil,
-                network: Components.Schemas.NetworkOut? = nil
+                network: Components.Schemas.NetworkOut? = nil,
+                storedNetwork: Components.Schemas.StoredNetworkUsed? = nil
             ) {
                 self.output = output
                 self.error = error
@@ -1176,6 +1507,7 @@ extension Components {
                 self.layers = layers
                 self.seed = seed
                 self.network = network
+                self.storedNetwork = storedNetwork
             }
             public enum CodingKeys: String, CodingKey {
                 case output
@@ -1184,6 +1516,7 @@ extension Components {
                 case layers
                 case seed
                 case network
+                case storedNetwork = "stored_network"
             }
         }
         /// Stochastic gradient descent, as `torch.optim.SGD` (no dampening).
@@ -1468,7 +1801,7 @@ extension Components {
         /// - Remark: Generated from `#/components/schemas/TrainRequest`.
         public struct TrainRequest: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/TrainRequest/network`.
-            public var network: Components.Schemas.Network
+            public var network: Components.Schemas.NetworkOrReference
             /// The training samples, one per row. A vector of numbers is one sample per number for a network with one input, and one sample otherwise.
             ///
             /// - Remark: Generated from `#/components/schemas/TrainRequest/inputs`.
@@ -1511,6 +1844,10 @@ extension Components {
             public var validation: Components.Schemas.Validation?
             /// - Remark: Generated from `#/components/schemas/TrainRequest/early_stopping`.
             public var earlyStopping: Components.Schemas.EarlyStopping?
+            /// Store the trained network under this name, as its next version, when the training succeeds; the answer's `saved_as` says which version.
+            ///
+            /// - Remark: Generated from `#/components/schemas/TrainRequest/save_as`.
+            public var saveAs: Components.Schemas.NetworkName?
             /// Creates a new `TrainRequest`.
             ///
             /// - Parameters:
@@ -1528,8 +1865,9 @@ extension Components {
             ///   - l2: L2 penalty (l2/2)·ΣW² on weights (never biases).
             ///   - validation:
             ///   - earlyStopping:
+            ///   - saveAs: Store the trained network under this name, as its next version, when the training succeeds; the answer's `saved_as` says which version.
             public init(
-                network: Components.Schemas.Network,
+                network: Components.Schemas.NetworkOrReference,
                 inputs: Components.Schemas.Samples,
                 targets: Components.Schemas.Target,
                 epochs: Swift.Int? = nil,
@@ -1542,7 +1880,8 @@ extension Components {
                 l1: Swift.Double? = nil,
                 l2: Swift.Double? = nil,
                 validation: Components.Schemas.Validation? = nil,
-                earlyStopping: Components.Schemas.EarlyStopping? = nil
+                earlyStopping: Components.Schemas.EarlyStopping? = nil,
+                saveAs: Components.Schemas.NetworkName? = nil
             ) {
                 self.network = network
                 self.inputs = inputs
@@ -1558,6 +1897,7 @@ extension Components {
                 self.l2 = l2
                 self.validation = validation
                 self.earlyStopping = earlyStopping
+                self.saveAs = saveAs
             }
             public enum CodingKeys: String, CodingKey {
                 case network
@@ -1574,11 +1914,12 @@ extension Components {
                 case l2
                 case validation
                 case earlyStopping = "early_stopping"
+                case saveAs = "save_as"
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 self.network = try container.decode(
-                    Components.Schemas.Network.self,
+                    Components.Schemas.NetworkOrReference.self,
                     forKey: .network
                 )
                 self.inputs = try container.decode(
@@ -1633,8 +1974,190 @@ extension Components {
                     Components.Schemas.EarlyStopping.self,
                     forKey: .earlyStopping
                 )
+                self.saveAs = try container.decodeIfPresent(
+                    Components.Schemas.NetworkName.self,
+                    forKey: .saveAs
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "network",
+                    "inputs",
+                    "targets",
+                    "epochs",
+                    "learning_rate",
+                    "batch_size",
+                    "shuffle",
+                    "seed",
+                    "loss",
+                    "optimizer",
+                    "l1",
+                    "l2",
+                    "validation",
+                    "early_stopping",
+                    "save_as"
+                ])
+            }
+        }
+        /// The body of `POST /train` without `network` and `save_as`: the network is the stored one, and the result is stored as its next version.
+        ///
+        /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest`.
+        public struct NetworkTrainRequest: Codable, Hashable, Sendable {
+            /// The training samples, one per row. A vector of numbers is one sample per number for a network with one input, and one sample otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/inputs`.
+            public var inputs: Components.Schemas.Samples
+            /// The targets, one per sample, as for a batch in `/gradient` (a number or a vector for a single sample).
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/targets`.
+            public var targets: Components.Schemas.Target
+            /// Passes over the data set; 0 returns the network unchanged.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/epochs`.
+            public var epochs: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/learning_rate`.
+            public var learningRate: Swift.Double?
+            /// Samples per update; default all samples (full batch), as is any value above the sample count. 1 is online learning.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/batch_size`.
+            public var batchSize: Swift.Int?
+            /// Reorder the samples every epoch, with `seed`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/shuffle`.
+            public var shuffle: Swift.Bool?
+            /// Seed for shuffling, and for generated layers when `network.seed` is absent; picked and returned when absent.
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/seed`.
+            public var seed: Components.Schemas.SeedOrNull?
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/loss`.
+            public var loss: Components.Schemas.Loss?
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/optimizer`.
+            public var optimizer: Components.Schemas.Optimizer?
+            /// L1 penalty l1·Σ|W| on weights (never biases).
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/l1`.
+            public var l1: Swift.Double?
+            /// L2 penalty (l2/2)·ΣW² on weights (never biases).
+            ///
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/l2`.
+            public var l2: Swift.Double?
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/validation`.
+            public var validation: Components.Schemas.Validation?
+            /// - Remark: Generated from `#/components/schemas/NetworkTrainRequest/early_stopping`.
+            public var earlyStopping: Components.Schemas.EarlyStopping?
+            /// Creates a new `NetworkTrainRequest`.
+            ///
+            /// - Parameters:
+            ///   - inputs: The training samples, one per row. A vector of numbers is one sample per number for a network with one input, and one sample otherwise.
+            ///   - targets: The targets, one per sample, as for a batch in `/gradient` (a number or a vector for a single sample).
+            ///   - epochs: Passes over the data set; 0 returns the network unchanged.
+            ///   - learningRate:
+            ///   - batchSize: Samples per update; default all samples (full batch), as is any value above the sample count. 1 is online learning.
+            ///   - shuffle: Reorder the samples every epoch, with `seed`.
+            ///   - seed: Seed for shuffling, and for generated layers when `network.seed` is absent; picked and returned when absent.
+            ///   - loss:
+            ///   - optimizer:
+            ///   - l1: L1 penalty l1·Σ|W| on weights (never biases).
+            ///   - l2: L2 penalty (l2/2)·ΣW² on weights (never biases).
+            ///   - validation:
+            ///   - earlyStopping:
+            public init(
+                inputs: Components.Schemas.Samples,
+                targets: Components.Schemas.Target,
+                epochs: Swift.Int? = nil,
+                learningRate: Swift.Double? = nil,
+                batchSize: Swift.Int? = nil,
+                shuffle: Swift.Bool? = nil,
+                seed: Components.Schemas.SeedOrNull? = nil,
+                loss: Components.Schemas.Loss? = nil,
+                optimizer: Components.Schemas.Optimizer? = nil,
+                l1: Swift.Double? = nil,
+                l2: Swift.Double? = nil,
+                validation: Components.Schemas.Validation? = nil,
+                earlyStopping: Components.Schemas.EarlyStopping? = nil
+            ) {
+                self.inputs = inputs
+                self.targets = targets
+                self.epochs = epochs
+                self.learningRate = learningRate
+                self.batchSize = batchSize
+                self.shuffle = shuffle
+                self.seed = seed
+                self.loss = loss
+                self.optimizer = optimizer
+                self.l1 = l1
+                self.l2 = l2
+                self.validation = validation
+                self.earlyStopping = earlyStopping
+            }
+            public enum CodingKeys: String, CodingKey {
+                case inputs
+                case targets
+                case epochs
+                case learningRate = "learning_rate"
+                case batchSize = "batch_size"
+                case shuffle
+                case seed
+                case loss
+                case optimizer
+                case l1
+                case l2
+                case validation
+                case earlyStopping = "early_stopping"
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.inputs = try container.decode(
+                    Components.Schemas.Samples.self,
+                    forKey: .inputs
+                )
+                self.targets = try container.decode(
+                    Components.Schemas.Target.self,
+                    forKey: .targets
+                )
+                self.epochs = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .epochs
+                )
+                self.learningRate = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .learningRate
+                )
+                self.batchSize = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .batchSize
+                )
+                self.shuffle = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .shuffle
+                )
+                self.seed = try container.decodeIfPresent(
+                    Components.Schemas.SeedOrNull.self,
+                    forKey: .seed
+                )
+                self.loss = try container.decodeIfPresent(
+                    Components.Schemas.Loss.self,
+                    forKey: .loss
+                )
+                self.optimizer = try container.decodeIfPresent(
+                    Components.Schemas.Optimizer.self,
+                    forKey: .optimizer
+                )
+                self.l1 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .l1
+                )
+                self.l2 = try container.decodeIfPresent(
+                    Swift.Double.self,
+                    forKey: .l2
+                )
+                self.validation = try container.decodeIfPresent(
+                    Components.Schemas.Validation.self,
+                    forKey: .validation
+                )
+                self.earlyStopping = try container.decodeIfPresent(
+                    Components.Schemas.EarlyStopping.self,
+                    forKey: .earlyStopping
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "inputs",
                     "targets",
                     "epochs",
@@ -1726,6 +2249,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/TrainResponse/duration_ms`.
             public var durationMs: Swift.Double
+            /// - Remark: Generated from `#/components/schemas/TrainResponse/stored_network`.
+            public var storedNetwork: Components.Schemas.StoredNetworkUsed?
+            /// - Remark: Generated from `#/components/schemas/TrainResponse/saved_as`.
+            public var savedAs: Components.Schemas.SavedNetwork?
             /// Creates a new `TrainResponse`.
             ///
             /// - Parameters:
@@ -1737,6 +2264,8 @@ extension Components {
             ///   - stopped: `completed`: all epochs ran. `early_stopping`: the watched loss stopped improving. `diverged`: a loss or parameter stopped being finite.
             ///   - seed: The run's seed, the request's or the one the service picked.
             ///   - durationMs: Wall-clock time of the computation, in milliseconds.
+            ///   - storedNetwork:
+            ///   - savedAs:
             public init(
                 network: Components.Schemas.NetworkOut,
                 epochsRun: Swift.Int,
@@ -1745,7 +2274,9 @@ extension Components {
                 history: Components.Schemas.TrainResponse.HistoryPayload,
                 stopped: Components.Schemas.TrainResponse.StoppedPayload,
                 seed: Components.Schemas.Seed,
-                durationMs: Swift.Double
+                durationMs: Swift.Double,
+                storedNetwork: Components.Schemas.StoredNetworkUsed? = nil,
+                savedAs: Components.Schemas.SavedNetwork? = nil
             ) {
                 self.network = network
                 self.epochsRun = epochsRun
@@ -1755,6 +2286,8 @@ extension Components {
                 self.stopped = stopped
                 self.seed = seed
                 self.durationMs = durationMs
+                self.storedNetwork = storedNetwork
+                self.savedAs = savedAs
             }
             public enum CodingKeys: String, CodingKey {
                 case network
@@ -1765,6 +2298,8 @@ extension Components {
                 case stopped
                 case seed
                 case durationMs = "duration_ms"
+                case storedNetwork = "stored_network"
+                case savedAs = "saved_as"
             }
         }
         /// A training job.

@@ -223,6 +223,29 @@ public enum Operations {
                     }
                 }
             }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//forward/post(forward)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The route exists but not with this method; `Allow` lists the methods it accepts.
             ///
             /// - Remark: Generated from `#/paths//forward/post(forward)/responses/405`.
@@ -617,6 +640,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//gradient/post(gradient)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
                             response: self
                         )
                     }
@@ -1121,6 +1167,29 @@ public enum Operations {
                     }
                 }
             }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//train/post(train)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// The route exists but not with this method; `Allow` lists the methods it accepts.
             ///
             /// - Remark: Generated from `#/paths//train/post(train)/responses/405`.
@@ -1303,6 +1372,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The memory store of networks (`--network-memory`) has no room for this network; delete some, or keep networks in PostgreSQL (`--database-url`).
+            ///
+            /// - Remark: Generated from `#/paths//train/post(train)/responses/507`.
+            ///
+            /// HTTP response code: `507 code507`.
+            case code507(Components.Responses.NetworkStoreFull)
+            /// The associated value of the enum case if `self` is `.code507`.
+            ///
+            /// - Throws: An error if `self` is not `.code507`.
+            /// - SeeAlso: `.code507`.
+            public var code507: Components.Responses.NetworkStoreFull {
+                get throws {
+                    switch self {
+                    case let .code507(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "code507",
                             response: self
                         )
                     }
@@ -1812,6 +1904,29 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//train/jobs/post(createTrainingJob)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
                             response: self
                         )
                     }
@@ -2881,6 +2996,2461 @@ public enum Operations {
             public static var allCases: [Self] {
                 [
                     .textEventStream,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// List stored networks
+    ///
+    /// The latest version of every stored network, by name, without weights.
+    ///
+    /// - Remark: HTTP `GET /networks`.
+    /// - Remark: Generated from `#/paths//networks/get(listNetworks)`.
+    public enum ListNetworks {
+        public static let id: Swift.String = "listNetworks"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                ///
+                /// - Remark: Generated from `#/paths/networks/GET/query/pretty`.
+                public var pretty: Components.Parameters.Pretty?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - pretty: `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                public init(pretty: Components.Parameters.Pretty? = nil) {
+                    self.pretty = pretty
+                }
+            }
+            public var query: Operations.ListNetworks.Input.Query
+            /// - Remark: Generated from `#/paths/networks/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListNetworks.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.ListNetworks.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.ListNetworks.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - query:
+            ///   - headers:
+            public init(
+                query: Operations.ListNetworks.Input.Query = .init(),
+                headers: Operations.ListNetworks.Input.Headers = .init()
+            ) {
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/GET/responses/200/headers/Vary`.
+                    public var vary: Components.Headers.VaryAcceptEncoding?
+                    /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                    @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                        case gzip = "gzip"
+                    }
+                    /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/GET/responses/200/headers/Content-Encoding`.
+                    public var contentEncoding: Components.Headers.ContentEncoding?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    public init(
+                        vary: Components.Headers.VaryAcceptEncoding? = nil,
+                        contentEncoding: Components.Headers.ContentEncoding? = nil
+                    ) {
+                        self.vary = vary
+                        self.contentEncoding = contentEncoding
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.ListNetworks.Output.Ok.Headers
+                /// - Remark: Generated from `#/paths/networks/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/networks/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.StoredNetworkList)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.StoredNetworkList {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.ListNetworks.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.ListNetworks.Output.Ok.Headers = .init(),
+                    body: Operations.ListNetworks.Output.Ok.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The stored networks.
+            ///
+            /// - Remark: Generated from `#/paths//networks/get(listNetworks)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.ListNetworks.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.ListNetworks.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/get(listNetworks)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/get(listNetworks)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/get(listNetworks)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/get(listNetworks)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// The latest version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)`.
+    public enum GetNetwork {
+        public static let id: Swift.String = "getNetwork"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                public init(name: Components.Parameters.NetworkName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.GetNetwork.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/query/pretty`.
+                public var pretty: Components.Parameters.Pretty?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - pretty: `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                public init(pretty: Components.Parameters.Pretty? = nil) {
+                    self.pretty = pretty
+                }
+            }
+            public var query: Operations.GetNetwork.Input.Query
+            /// - Remark: Generated from `#/paths/networks/{name}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                /// A 304 with no body when the version's ETag is listed (or `*`).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/header/If-None-Match`.
+                public var ifNoneMatch: Components.Parameters.IfNoneMatchRead?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNetwork.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifNoneMatch: A 304 with no body when the version's ETag is listed (or `*`).
+                ///   - accept:
+                public init(
+                    ifNoneMatch: Components.Parameters.IfNoneMatchRead? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNetwork.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifNoneMatch = ifNoneMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetNetwork.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.GetNetwork.Input.Path,
+                query: Operations.GetNetwork.Input.Query = .init(),
+                headers: Operations.GetNetwork.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/headers/Vary`.
+                    public var vary: Components.Headers.VaryAcceptEncoding?
+                    /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                    @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                        case gzip = "gzip"
+                    }
+                    /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/headers/Content-Encoding`.
+                    public var contentEncoding: Components.Headers.ContentEncoding?
+                    /// The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/headers/ETag`.
+                    public var eTag: Components.Headers.ETag
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///   - eTag: The version's entity tag, for `If-Match` and `If-None-Match`.
+                    public init(
+                        vary: Components.Headers.VaryAcceptEncoding? = nil,
+                        contentEncoding: Components.Headers.ContentEncoding? = nil,
+                        eTag: Components.Headers.ETag
+                    ) {
+                        self.vary = vary
+                        self.contentEncoding = contentEncoding
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetNetwork.Output.Ok.Headers
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.StoredNetwork)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.StoredNetwork {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetNetwork.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.GetNetwork.Output.Ok.Headers,
+                    body: Operations.GetNetwork.Output.Ok.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The latest version, with its weights and the list of versions.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetNetwork.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetNetwork.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct NotModified: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/304/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/GET/responses/304/headers/ETag`.
+                    public var eTag: Components.Headers.ETag
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - eTag: The version's entity tag, for `If-Match` and `If-None-Match`.
+                    public init(eTag: Components.Headers.ETag) {
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetNetwork.Output.NotModified.Headers
+                /// Creates a new `NotModified`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.GetNetwork.Output.NotModified.Headers) {
+                    self.headers = headers
+                }
+            }
+            /// Not modified (`If-None-Match`).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/304`.
+            ///
+            /// HTTP response code: `304 notModified`.
+            case notModified(Operations.GetNetwork.Output.NotModified)
+            /// The associated value of the enum case if `self` is `.notModified`.
+            ///
+            /// - Throws: An error if `self` is not `.notModified`.
+            /// - SeeAlso: `.notModified`.
+            public var notModified: Operations.GetNetwork.Output.NotModified {
+                get throws {
+                    switch self {
+                    case let .notModified(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notModified",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Store a network as the name's next version
+    ///
+    /// Stores the network in the body (as `/forward` takes it: layers given, or
+    /// generated from `seed`) as the next version of the name, 1 for a new name.
+    /// Versions are immutable. With `If-Match`, only if the latest version is still
+    /// the one named (412 otherwise); with `If-None-Match: *`, only if the name is new.
+    /// Stored in memory (`--network-memory`, 507 when full), or in PostgreSQL with
+    /// `--database-url`, shared by every replica.
+    ///
+    ///
+    /// - Remark: HTTP `PUT /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)`.
+    public enum PutNetwork {
+        public static let id: Swift.String = "putNetwork"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/PUT/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                public init(name: Components.Parameters.NetworkName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.PutNetwork.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/PUT/query`.
+            public struct Query: Sendable, Hashable {
+                /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/query/pretty`.
+                public var pretty: Components.Parameters.Pretty?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - pretty: `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                public init(pretty: Components.Parameters.Pretty? = nil) {
+                    self.pretty = pretty
+                }
+            }
+            public var query: Operations.PutNetwork.Input.Query
+            /// - Remark: Generated from `#/paths/networks/{name}/PUT/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/header/Content-Encoding`.
+                public var contentEncoding: Components.Parameters.ContentEncoding?
+                /// Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/header/If-Match`.
+                public var ifMatch: Components.Parameters.IfMatch?
+                /// - Remark: Generated from `#/components/parameters/IfNoneMatchWrite`.
+                @frozen public enum IfNoneMatchWrite: String, Codable, Hashable, Sendable, CaseIterable {
+                    case _ast_ = "*"
+                }
+                /// `*`: store only if the name does not exist yet (else 412). Any other value is a 400.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/header/If-None-Match`.
+                public var ifNoneMatch: Components.Parameters.IfNoneMatchWrite?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutNetwork.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - contentEncoding: The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///   - ifMatch: Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///   - ifNoneMatch: `*`: store only if the name does not exist yet (else 412). Any other value is a 400.
+                ///   - accept:
+                public init(
+                    contentEncoding: Components.Parameters.ContentEncoding? = nil,
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    ifNoneMatch: Components.Parameters.IfNoneMatchWrite? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.PutNetwork.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.contentEncoding = contentEncoding
+                    self.ifMatch = ifMatch
+                    self.ifNoneMatch = ifNoneMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.PutNetwork.Input.Headers
+            /// - Remark: Generated from `#/paths/networks/{name}/PUT/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/requestBody/content/application\/json`.
+                case json(Components.Schemas.Network)
+            }
+            public var body: Operations.PutNetwork.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.PutNetwork.Input.Path,
+                query: Operations.PutNetwork.Input.Query = .init(),
+                headers: Operations.PutNetwork.Input.Headers = .init(),
+                body: Operations.PutNetwork.Input.Body
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Created: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/headers/Vary`.
+                    public var vary: Components.Headers.VaryAcceptEncoding?
+                    /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                    @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                        case gzip = "gzip"
+                    }
+                    /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/headers/Content-Encoding`.
+                    public var contentEncoding: Components.Headers.ContentEncoding?
+                    /// The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/headers/ETag`.
+                    public var eTag: Components.Headers.ETag
+                    /// The stored version's address, `/networks/{name}/versions/{version}`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/headers/Location`.
+                    public var location: Components.Headers.NetworkLocation
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///   - eTag: The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///   - location: The stored version's address, `/networks/{name}/versions/{version}`.
+                    public init(
+                        vary: Components.Headers.VaryAcceptEncoding? = nil,
+                        contentEncoding: Components.Headers.ContentEncoding? = nil,
+                        eTag: Components.Headers.ETag,
+                        location: Components.Headers.NetworkLocation
+                    ) {
+                        self.vary = vary
+                        self.contentEncoding = contentEncoding
+                        self.eTag = eTag
+                        self.location = location
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.PutNetwork.Output.Created.Headers
+                /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/networks/{name}/PUT/responses/201/content/application\/json`.
+                    case json(Components.Schemas.StoredNetworkCreated)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.StoredNetworkCreated {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.PutNetwork.Output.Created.Body
+                /// Creates a new `Created`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.PutNetwork.Output.Created.Headers,
+                    body: Operations.PutNetwork.Output.Created.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The version stored.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/201`.
+            ///
+            /// HTTP response code: `201 created`.
+            case created(Operations.PutNetwork.Output.Created)
+            /// The associated value of the enum case if `self` is `.created`.
+            ///
+            /// - Throws: An error if `self` is not `.created`.
+            /// - SeeAlso: `.created`.
+            public var created: Operations.PutNetwork.Output.Created {
+                get throws {
+                    switch self {
+                    case let .created(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "created",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` does not name the latest version's ETag (another writer stored a version since), or `If-None-Match: *` and the name exists.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            public var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is over the server's limit.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.PayloadTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.PayloadTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body's `Content-Encoding` is not one the server reads (only gzip and deflate are), or is several stacked codings.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedContentCoding)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            public var unsupportedMediaType: Components.Responses.UnsupportedContentCoding {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Well-typed JSON that makes no sense: a value out of range, an unknown name (activation, loss, init, optimizer), mismatched shapes or ragged matrices, softmax not on the last layer or with fewer than 2 units, `cross_entropy` on a non-probability output or with invalid targets, parameters over the limit, work over the synchronous budget (use training jobs), or a result that would not be finite (naming the layer).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Unprocessable)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Unprocessable {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The compute queue is full, or (for training jobs) the job queue is; retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.TooManyRequests)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.TooManyRequests {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The memory store of networks (`--network-memory`) has no room for this network; delete some, or keep networks in PostgreSQL (`--database-url`).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)/responses/507`.
+            ///
+            /// HTTP response code: `507 code507`.
+            case code507(Components.Responses.NetworkStoreFull)
+            /// The associated value of the enum case if `self` is `.code507`.
+            ///
+            /// - Throws: An error if `self` is not `.code507`.
+            /// - SeeAlso: `.code507`.
+            public var code507: Components.Responses.NetworkStoreFull {
+                get throws {
+                    switch self {
+                    case let .code507(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "code507",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Delete a stored network, every version
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)`.
+    public enum DeleteNetwork {
+        public static let id: Swift.String = "deleteNetwork"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/DELETE/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/DELETE/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                public init(name: Components.Parameters.NetworkName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.DeleteNetwork.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/DELETE/header`.
+            public struct Headers: Sendable, Hashable {
+                /// Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/DELETE/header/If-Match`.
+                public var ifMatch: Components.Parameters.IfMatch?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteNetwork.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifMatch: Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///   - accept:
+                public init(
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteNetwork.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DeleteNetwork.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.DeleteNetwork.Input.Path,
+                headers: Operations.DeleteNetwork.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                public init() {}
+            }
+            /// Deleted.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.DeleteNetwork.Output.NoContent)
+            /// Deleted.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            public static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            public var noContent: Operations.DeleteNetwork.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` does not name the latest version's ETag (another writer stored a version since), or `If-None-Match: *` and the name exists.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            public var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// One version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)`.
+    public enum GetNetworkVersion {
+        public static let id: Swift.String = "getNetworkVersion"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// The version, from 1.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/path/version`.
+                public var version: Components.Parameters.NetworkVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///   - version: The version, from 1.
+                public init(
+                    name: Components.Parameters.NetworkName,
+                    version: Components.Parameters.NetworkVersion
+                ) {
+                    self.name = name
+                    self.version = version
+                }
+            }
+            public var path: Operations.GetNetworkVersion.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/query`.
+            public struct Query: Sendable, Hashable {
+                /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/query/pretty`.
+                public var pretty: Components.Parameters.Pretty?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - pretty: `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                public init(pretty: Components.Parameters.Pretty? = nil) {
+                    self.pretty = pretty
+                }
+            }
+            public var query: Operations.GetNetworkVersion.Input.Query
+            /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                /// A 304 with no body when the version's ETag is listed (or `*`).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/header/If-None-Match`.
+                public var ifNoneMatch: Components.Parameters.IfNoneMatchRead?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNetworkVersion.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - ifNoneMatch: A 304 with no body when the version's ETag is listed (or `*`).
+                ///   - accept:
+                public init(
+                    ifNoneMatch: Components.Parameters.IfNoneMatchRead? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetNetworkVersion.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.ifNoneMatch = ifNoneMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetNetworkVersion.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            public init(
+                path: Operations.GetNetworkVersion.Input.Path,
+                query: Operations.GetNetworkVersion.Input.Query = .init(),
+                headers: Operations.GetNetworkVersion.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/headers/Vary`.
+                    public var vary: Components.Headers.VaryAcceptEncoding?
+                    /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                    @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                        case gzip = "gzip"
+                    }
+                    /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/headers/Content-Encoding`.
+                    public var contentEncoding: Components.Headers.ContentEncoding?
+                    /// The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/headers/ETag`.
+                    public var eTag: Components.Headers.ETag
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///   - eTag: The version's entity tag, for `If-Match` and `If-None-Match`.
+                    public init(
+                        vary: Components.Headers.VaryAcceptEncoding? = nil,
+                        contentEncoding: Components.Headers.ContentEncoding? = nil,
+                        eTag: Components.Headers.ETag
+                    ) {
+                        self.vary = vary
+                        self.contentEncoding = contentEncoding
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetNetworkVersion.Output.Ok.Headers
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.StoredNetwork)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.StoredNetwork {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetNetworkVersion.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.GetNetworkVersion.Output.Ok.Headers,
+                    body: Operations.GetNetworkVersion.Output.Ok.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The version, with its weights.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetNetworkVersion.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetNetworkVersion.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct NotModified: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/304/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The version's entity tag, for `If-Match` and `If-None-Match`.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/GET/responses/304/headers/ETag`.
+                    public var eTag: Components.Headers.ETag
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - eTag: The version's entity tag, for `If-Match` and `If-None-Match`.
+                    public init(eTag: Components.Headers.ETag) {
+                        self.eTag = eTag
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetNetworkVersion.Output.NotModified.Headers
+                /// Creates a new `NotModified`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.GetNetworkVersion.Output.NotModified.Headers) {
+                    self.headers = headers
+                }
+            }
+            /// Not modified (`If-None-Match`).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/304`.
+            ///
+            /// HTTP response code: `304 notModified`.
+            case notModified(Operations.GetNetworkVersion.Output.NotModified)
+            /// The associated value of the enum case if `self` is `.notModified`.
+            ///
+            /// - Throws: An error if `self` is not `.notModified`.
+            /// - SeeAlso: `.notModified`.
+            public var notModified: Operations.GetNetworkVersion.Output.NotModified {
+                get throws {
+                    switch self {
+                    case let .notModified(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notModified",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Delete one version of a stored network
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)`.
+    public enum DeleteNetworkVersion {
+        public static let id: Swift.String = "deleteNetworkVersion"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/DELETE/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/DELETE/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// The version, from 1.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/DELETE/path/version`.
+                public var version: Components.Parameters.NetworkVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///   - version: The version, from 1.
+                public init(
+                    name: Components.Parameters.NetworkName,
+                    version: Components.Parameters.NetworkVersion
+                ) {
+                    self.name = name
+                    self.version = version
+                }
+            }
+            public var path: Operations.DeleteNetworkVersion.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/versions/{version}/DELETE/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteNetworkVersion.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.DeleteNetworkVersion.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.DeleteNetworkVersion.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.DeleteNetworkVersion.Input.Path,
+                headers: Operations.DeleteNetworkVersion.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct NoContent: Sendable, Hashable {
+                /// Creates a new `NoContent`.
+                public init() {}
+            }
+            /// Deleted.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            case noContent(Operations.DeleteNetworkVersion.Output.NoContent)
+            /// Deleted.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/204`.
+            ///
+            /// HTTP response code: `204 noContent`.
+            public static var noContent: Self {
+                .noContent(.init())
+            }
+            /// The associated value of the enum case if `self` is `.noContent`.
+            ///
+            /// - Throws: An error if `self` is not `.noContent`.
+            /// - SeeAlso: `.noContent`.
+            public var noContent: Operations.DeleteNetworkVersion.Output.NoContent {
+                get throws {
+                    switch self {
+                    case let .noContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "noContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .applicationProblemJson
+                ]
+            }
+        }
+    }
+    /// Train a stored network further and store the result
+    ///
+    /// Online learning: trains the latest version of the stored network on the body's
+    /// data, as `POST /train` does, and stores the trained network as the next
+    /// version (`saved_as` in the answer). With `If-Match`, the training starts only
+    /// if the latest version is the one named, and is stored only if it still is:
+    /// two writers can never overwrite each other (412).
+    ///
+    ///
+    /// - Remark: HTTP `POST /networks/{name}/train`.
+    /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)`.
+    public enum TrainNetwork {
+        public static let id: Swift.String = "trainNetwork"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/networks/{name}/train/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/path/name`.
+                public var name: Components.Parameters.NetworkName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: The network's name (1 to 64 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit).
+                public init(name: Components.Parameters.NetworkName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.TrainNetwork.Input.Path
+            /// - Remark: Generated from `#/paths/networks/{name}/train/POST/query`.
+            public struct Query: Sendable, Hashable {
+                /// `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/query/pretty`.
+                public var pretty: Components.Parameters.Pretty?
+                /// Creates a new `Query`.
+                ///
+                /// - Parameters:
+                ///   - pretty: `true` indents the JSON response (errors included) for people reading curl output; `false` (the default) keeps it compact. Any other value is a 400. If the parameter is repeated, the last one counts.
+                public init(pretty: Components.Parameters.Pretty? = nil) {
+                    self.pretty = pretty
+                }
+            }
+            public var query: Operations.TrainNetwork.Input.Query
+            /// - Remark: Generated from `#/paths/networks/{name}/train/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/header/Content-Encoding`.
+                public var contentEncoding: Components.Parameters.ContentEncoding?
+                /// Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/header/If-Match`.
+                public var ifMatch: Components.Parameters.IfMatch?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TrainNetwork.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - contentEncoding: The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///   - ifMatch: Write only if the network's latest version has one of these entity tags (`*`: any version); otherwise 412. Two writers holding the same ETag can never overwrite each other.
+                ///   - accept:
+                public init(
+                    contentEncoding: Components.Parameters.ContentEncoding? = nil,
+                    ifMatch: Components.Parameters.IfMatch? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.TrainNetwork.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.contentEncoding = contentEncoding
+                    self.ifMatch = ifMatch
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.TrainNetwork.Input.Headers
+            /// - Remark: Generated from `#/paths/networks/{name}/train/POST/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/requestBody/content/application\/json`.
+                case json(Components.Schemas.NetworkTrainRequest)
+            }
+            public var body: Operations.TrainNetwork.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - query:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.TrainNetwork.Input.Path,
+                query: Operations.TrainNetwork.Input.Query = .init(),
+                headers: Operations.TrainNetwork.Input.Headers = .init(),
+                body: Operations.TrainNetwork.Input.Body
+            ) {
+                self.path = path
+                self.query = query
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/train/POST/responses/200/headers/Vary`.
+                    public var vary: Components.Headers.VaryAcceptEncoding?
+                    /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                    @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                        case gzip = "gzip"
+                    }
+                    /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    ///
+                    /// - Remark: Generated from `#/paths/networks/{name}/train/POST/responses/200/headers/Content-Encoding`.
+                    public var contentEncoding: Components.Headers.ContentEncoding?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                    ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                    public init(
+                        vary: Components.Headers.VaryAcceptEncoding? = nil,
+                        contentEncoding: Components.Headers.ContentEncoding? = nil
+                    ) {
+                        self.vary = vary
+                        self.contentEncoding = contentEncoding
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.TrainNetwork.Output.Ok.Headers
+                /// - Remark: Generated from `#/paths/networks/{name}/train/POST/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/networks/{name}/train/POST/responses/200/content/application\/json`.
+                    case json(Components.Schemas.TrainResponse)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.TrainResponse {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.TrainNetwork.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                ///   - body: Received HTTP response body
+                public init(
+                    headers: Operations.TrainNetwork.Output.Ok.Headers = .init(),
+                    body: Operations.TrainNetwork.Output.Ok.Body
+                ) {
+                    self.headers = headers
+                    self.body = body
+                }
+            }
+            /// The training, as for `POST /train`, with `stored_network` (the version trained) and `saved_as` (the version stored).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.TrainNetwork.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.TrainNetwork.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Not JSON (with `line` and `column`), or not the shape of the request: a missing required field, a wrong JSON type, an unknown field (with `pointer`); a bad `pretty` value; or, on `POST /train/jobs` (and `POST /train` with `Accept: text/event-stream`), an invalid `Idempotency-Key`; or, on an event stream, an invalid `Last-Event-ID`.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.BadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.BadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server was started with an API key, and the request has no `Authorization: Bearer <key>` header or a wrong key.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.Unauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.Unauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A network named (in the path, or as `{"name": …}` in the body) that is not stored, or a version it does not have (title `No such network`; `pointer` when it was named in the body).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.NoSuchNetwork)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.NoSuchNetwork {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.MethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.MethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// `If-Match` does not name the latest version's ETag (another writer stored a version since), or `If-None-Match: *` and the name exists.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/412`.
+            ///
+            /// HTTP response code: `412 preconditionFailed`.
+            case preconditionFailed(Components.Responses.PreconditionFailed)
+            /// The associated value of the enum case if `self` is `.preconditionFailed`.
+            ///
+            /// - Throws: An error if `self` is not `.preconditionFailed`.
+            /// - SeeAlso: `.preconditionFailed`.
+            public var preconditionFailed: Components.Responses.PreconditionFailed {
+                get throws {
+                    switch self {
+                    case let .preconditionFailed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "preconditionFailed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is over the server's limit.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.PayloadTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.PayloadTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body's `Content-Encoding` is not one the server reads (only gzip and deflate are), or is several stacked codings.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.UnsupportedContentCoding)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            public var unsupportedMediaType: Components.Responses.UnsupportedContentCoding {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Well-typed JSON that makes no sense: a value out of range, an unknown name (activation, loss, init, optimizer), mismatched shapes or ragged matrices, softmax not on the last layer or with fewer than 2 units, `cross_entropy` on a non-probability output or with invalid targets, parameters over the limit, work over the synchronous budget (use training jobs), or a result that would not be finite (naming the layer).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Components.Responses.Unprocessable)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Components.Responses.Unprocessable {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The compute queue is full, or (for training jobs) the job queue is; retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.TooManyRequests)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.TooManyRequests {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server is shutting down and cancelled or refused the computation; or the memory budget (`--memory-budget`) has no room: a large body found none within `--request-timeout` (title `Memory budget full`, `Retry-After: 5`, `Connection: close`; the body was not read), or a large answer has none (title `Memory budget full`, `Retry-After: 2`). Retry later. (An answer that could never fit is a 422 `Answer too large` instead.)
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.ServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.ServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The memory store of networks (`--network-memory`) has no room for this network; delete some, or keep networks in PostgreSQL (`--database-url`).
+            ///
+            /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)/responses/507`.
+            ///
+            /// HTTP response code: `507 code507`.
+            case code507(Components.Responses.NetworkStoreFull)
+            /// The associated value of the enum case if `self` is `.code507`.
+            ///
+            /// - Throws: An error if `self` is not `.code507`.
+            /// - SeeAlso: `.code507`.
+            public var code507: Components.Responses.NetworkStoreFull {
+                get throws {
+                    switch self {
+                    case let .code507(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "code507",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case applicationProblemJson
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/problem+json":
+                    self = .applicationProblemJson
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .applicationProblemJson:
+                    return "application/problem+json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
                     .applicationProblemJson
                 ]
             }

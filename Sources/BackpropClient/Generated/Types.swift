@@ -227,6 +227,58 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /train/jobs/{id}/events`.
     /// - Remark: Generated from `#/paths//train/jobs/{id}/events/get(trainingJobEvents)`.
     func trainingJobEvents(_ input: Operations.TrainingJobEvents.Input) async throws -> Operations.TrainingJobEvents.Output
+    /// List stored networks
+    ///
+    /// The latest version of every stored network, by name, without weights.
+    ///
+    /// - Remark: HTTP `GET /networks`.
+    /// - Remark: Generated from `#/paths//networks/get(listNetworks)`.
+    func listNetworks(_ input: Operations.ListNetworks.Input) async throws -> Operations.ListNetworks.Output
+    /// The latest version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)`.
+    func getNetwork(_ input: Operations.GetNetwork.Input) async throws -> Operations.GetNetwork.Output
+    /// Store a network as the name's next version
+    ///
+    /// Stores the network in the body (as `/forward` takes it: layers given, or
+    /// generated from `seed`) as the next version of the name, 1 for a new name.
+    /// Versions are immutable. With `If-Match`, only if the latest version is still
+    /// the one named (412 otherwise); with `If-None-Match: *`, only if the name is new.
+    /// Stored in memory (`--network-memory`, 507 when full), or in PostgreSQL with
+    /// `--database-url`, shared by every replica.
+    ///
+    ///
+    /// - Remark: HTTP `PUT /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)`.
+    func putNetwork(_ input: Operations.PutNetwork.Input) async throws -> Operations.PutNetwork.Output
+    /// Delete a stored network, every version
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)`.
+    func deleteNetwork(_ input: Operations.DeleteNetwork.Input) async throws -> Operations.DeleteNetwork.Output
+    /// One version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)`.
+    func getNetworkVersion(_ input: Operations.GetNetworkVersion.Input) async throws -> Operations.GetNetworkVersion.Output
+    /// Delete one version of a stored network
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)`.
+    func deleteNetworkVersion(_ input: Operations.DeleteNetworkVersion.Input) async throws -> Operations.DeleteNetworkVersion.Output
+    /// Train a stored network further and store the result
+    ///
+    /// Online learning: trains the latest version of the stored network on the body's
+    /// data, as `POST /train` does, and stores the trained network as the next
+    /// version (`saved_as` in the answer). With `If-Match`, the training starts only
+    /// if the latest version is the one named, and is stored only if it still is:
+    /// two writers can never overwrite each other (412).
+    ///
+    ///
+    /// - Remark: HTTP `POST /networks/{name}/train`.
+    /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)`.
+    func trainNetwork(_ input: Operations.TrainNetwork.Input) async throws -> Operations.TrainNetwork.Output
     /// The playground's page
     ///
     /// The playground's HTML page, served from the files bundled with the server.
@@ -602,6 +654,126 @@ extension APIProtocol {
         try await trainingJobEvents(Operations.TrainingJobEvents.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// List stored networks
+    ///
+    /// The latest version of every stored network, by name, without weights.
+    ///
+    /// - Remark: HTTP `GET /networks`.
+    /// - Remark: Generated from `#/paths//networks/get(listNetworks)`.
+    public func listNetworks(
+        query: Operations.ListNetworks.Input.Query = .init(),
+        headers: Operations.ListNetworks.Input.Headers = .init()
+    ) async throws -> Operations.ListNetworks.Output {
+        try await listNetworks(Operations.ListNetworks.Input(
+            query: query,
+            headers: headers
+        ))
+    }
+    /// The latest version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/get(getNetwork)`.
+    public func getNetwork(
+        path: Operations.GetNetwork.Input.Path,
+        query: Operations.GetNetwork.Input.Query = .init(),
+        headers: Operations.GetNetwork.Input.Headers = .init()
+    ) async throws -> Operations.GetNetwork.Output {
+        try await getNetwork(Operations.GetNetwork.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Store a network as the name's next version
+    ///
+    /// Stores the network in the body (as `/forward` takes it: layers given, or
+    /// generated from `seed`) as the next version of the name, 1 for a new name.
+    /// Versions are immutable. With `If-Match`, only if the latest version is still
+    /// the one named (412 otherwise); with `If-None-Match: *`, only if the name is new.
+    /// Stored in memory (`--network-memory`, 507 when full), or in PostgreSQL with
+    /// `--database-url`, shared by every replica.
+    ///
+    ///
+    /// - Remark: HTTP `PUT /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/put(putNetwork)`.
+    public func putNetwork(
+        path: Operations.PutNetwork.Input.Path,
+        query: Operations.PutNetwork.Input.Query = .init(),
+        headers: Operations.PutNetwork.Input.Headers = .init(),
+        body: Operations.PutNetwork.Input.Body
+    ) async throws -> Operations.PutNetwork.Output {
+        try await putNetwork(Operations.PutNetwork.Input(
+            path: path,
+            query: query,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Delete a stored network, every version
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/delete(deleteNetwork)`.
+    public func deleteNetwork(
+        path: Operations.DeleteNetwork.Input.Path,
+        headers: Operations.DeleteNetwork.Input.Headers = .init()
+    ) async throws -> Operations.DeleteNetwork.Output {
+        try await deleteNetwork(Operations.DeleteNetwork.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// One version of a stored network
+    ///
+    /// - Remark: HTTP `GET /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/get(getNetworkVersion)`.
+    public func getNetworkVersion(
+        path: Operations.GetNetworkVersion.Input.Path,
+        query: Operations.GetNetworkVersion.Input.Query = .init(),
+        headers: Operations.GetNetworkVersion.Input.Headers = .init()
+    ) async throws -> Operations.GetNetworkVersion.Output {
+        try await getNetworkVersion(Operations.GetNetworkVersion.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Delete one version of a stored network
+    ///
+    /// - Remark: HTTP `DELETE /networks/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//networks/{name}/versions/{version}/delete(deleteNetworkVersion)`.
+    public func deleteNetworkVersion(
+        path: Operations.DeleteNetworkVersion.Input.Path,
+        headers: Operations.DeleteNetworkVersion.Input.Headers = .init()
+    ) async throws -> Operations.DeleteNetworkVersion.Output {
+        try await deleteNetworkVersion(Operations.DeleteNetworkVersion.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Train a stored network further and store the result
+    ///
+    /// Online learning: trains the latest version of the stored network on the body's
+    /// data, as `POST /train` does, and stores the trained network as the next
+    /// version (`saved_as` in the answer). With `If-Match`, the training starts only
+    /// if the latest version is the one named, and is stored only if it still is:
+    /// two writers can never overwrite each other (412).
+    ///
+    ///
+    /// - Remark: HTTP `POST /networks/{name}/train`.
+    /// - Remark: Generated from `#/paths//networks/{name}/train/post(trainNetwork)`.
+    public func trainNetwork(
+        path: Operations.TrainNetwork.Input.Path,
+        query: Operations.TrainNetwork.Input.Query = .init(),
+        headers: Operations.TrainNetwork.Input.Headers = .init(),
+        body: Operations.TrainNetwork.Input.Body
+    ) async throws -> Operations.TrainNetwork.Output {
+        try await trainNetwork(Operations.TrainNetwork.Input(
+            path: path,
+            query: query,
+            headers: headers,
+            body: body
         ))
     }
     /// The playground's page
