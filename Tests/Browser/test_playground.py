@@ -339,6 +339,14 @@ def test_train_xor(p):
     shutil.rmtree(folder, ignore_errors=True)
     assert [len(layer["weights"]) for layer in downloaded["layers"]] == [2, 4], downloaded
     assert all("biases" in layer and layer["activation"] == "sigmoid" for layer in downloaded["layers"]), downloaded
+    # Save to the server by name: the stored network is the trained one.
+    p.el("#save-name").send_keys("playground-xor")
+    p.el("#save-trained").click()
+    p.wait(lambda d: p.el("#save-status").get_attribute("data-state") == "saved", 10, "not saved")
+    assert p.el("#save-status").get_attribute("data-version") == "1", p.el("#save-status").text
+    with urllib.request.urlopen(f"{p.base}/networks/playground-xor") as answer:
+        stored = json.load(answer)
+    assert stored["network"]["layers"][0]["weights"] == downloaded["layers"][0]["weights"], stored
     # A step on the trained network, so that the screenshot shows every panel.
     p.el("#use-trained").click()
     p.fill("#sample", 2)

@@ -125,6 +125,7 @@ export function setupTraining(app) {
         $("train-status").dataset.state = "done";
         $("use-trained").disabled = false;
         $("download").disabled = false;
+        $("save-trained").disabled = false;
         view.shown = "trained";
         app.drawAll();
         drawDecisionBoundary(result.network);
@@ -192,6 +193,26 @@ export function setupTraining(app) {
     app.refresh();
   }
 
+  /** PUT /networks/{name}: the trained network as the name's next version, then served by name. */
+  async function save(event) {
+    event.preventDefault();
+    if (!view.trained) return;
+    const name = $("save-name").value.trim() || $("save-name").placeholder;
+    const out = $("save-status");
+    try {
+      const answer = await call("PUT", `/networks/${encodeURIComponent(name)}`, view.trained.network, {
+        note: `stores the trained network as the next version of "${name}"`,
+      });
+      const v = answer.body.version;
+      out.textContent = `Saved as ${name}, version ${v}. Compute with it by name: "network": {"name": "${name}"}; or GET /networks/${name}, or the Open Inference Protocol at /v2/models/${name}.`;
+      out.dataset.state = "saved";
+      out.dataset.version = String(v);
+    } catch (e) {
+      out.textContent = `Not saved: ${e.message}`;
+      out.dataset.state = "error";
+    }
+  }
+
   function download() {
     if (!view.trained) return;
     const blob = new Blob([prettyNetwork(view.trained.network) + "\n"], { type: "application/json" });
@@ -212,5 +233,6 @@ export function setupTraining(app) {
   $("cancel").addEventListener("click", cancel);
   $("use-trained").addEventListener("click", useTrained);
   $("download").addEventListener("click", download);
+  $("save-form").addEventListener("submit", save);
   return { describeCurve };
 }
