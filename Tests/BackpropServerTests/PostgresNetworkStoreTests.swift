@@ -109,7 +109,7 @@ struct PostgresNetworkStoreTests {
                             }
                         }
                     }
-                    return await group.reduce(into: []) { $0.append($1) }
+                    return await group.reduce(into: [Result<StoredNetwork, Problem>]()) { $0.append($1) }
                 }
                 let winners = outcomes.compactMap { try? $0.get() }
                 let losers = outcomes.compactMap { if case .failure(let problem) = $0 { problem } else { nil } }
@@ -119,11 +119,11 @@ struct PostgresNetworkStoreTests {
                 #expect(try await stores[1].get("race", version: nil)?.etag == etag)
             }
             // If-None-Match: * on an existing name, and If-Match on a missing one: 412.
-            let exists = await Self.status { () throws(Problem) in
+            let exists = await Self.status { () async throws(Problem) in
                 _ = try await stores[1].put("race", try! Self.content(), precondition: WritePrecondition(ifNoneMatchAny: true))
             }
             #expect(exists?.status == .preconditionFailed)
-            let missing = await Self.status { () throws(Problem) in
+            let missing = await Self.status { () async throws(Problem) in
                 _ = try await stores[0].delete("missing", precondition: WritePrecondition(ifMatch: ["\"v1-0\""]))
             }
             #expect(missing?.status == .preconditionFailed)
@@ -144,7 +144,7 @@ struct PostgresNetworkStoreTests {
             #expect(try await b.get("gone", version: 2) == nil)
             #expect(try await b.get("gone", version: nil)?.version == 1)
             // A stale If-Match is refused; the right one deletes the whole name.
-            let stale = await Self.status { () throws(Problem) in
+            let stale = await Self.status { () async throws(Problem) in
                 _ = try await b.delete("gone", precondition: WritePrecondition(ifMatch: [second.etag]))
             }
             #expect(stale?.status == .preconditionFailed)

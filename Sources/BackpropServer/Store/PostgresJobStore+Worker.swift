@@ -57,7 +57,8 @@ extension PostgresJobStore {
         do {
             // The stored network the body names (at the version pinned at submission), fetched first.
             let (parsed, networks) = try await resolveNetworks(claimed)
-            let result = try await pool.run(cancellation: leased.flag) { flag in
+            let result = try await pool.run(cancellation: leased.flag) {
+                flag -> (JSONValue, String?, TrainingResult, TrainWire) in
                 let (training, checkpoint) = try Self.prepare(claimed, parsed, networks: networks, limits: limits)
                 let result = try training.run(
                     resumingFrom: checkpoint, cancellation: flag, checkpoints: leased.hooks(interval: interval),

@@ -60,16 +60,16 @@ extension PostgresNetworkStore {
 
     /// The version (the latest when nil) without its JSON, or nil.
     func head(_ name: String, version: Int?) async throws -> Head? {
-        let rows =
-            if let version {
-                try await client.query(
-                    "SELECT version, etag, created_at FROM networks WHERE name = \(name) AND version = \(version)",
-                    logger: logger)
-            } else {
-                try await client.query(
-                    "SELECT version, etag, created_at FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1",
-                    logger: logger)
-            }
+        let rows: PostgresRowSequence
+        if let version {
+            rows = try await client.query(
+                "SELECT version, etag, created_at FROM networks WHERE name = \(name) AND version = \(version)",
+                logger: logger)
+        } else {
+            rows = try await client.query(
+                "SELECT version, etag, created_at FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1",
+                logger: logger)
+        }
         var head: Head? = nil
         for try await (version, etag, createdAt) in rows.decode((Int, String, Date).self) {
             head = Head(version: version, etag: etag, createdAt: createdAt)
