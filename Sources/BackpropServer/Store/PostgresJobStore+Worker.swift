@@ -163,7 +163,8 @@ extension PostgresJobStore {
     private static func prepare(
         _ claimed: ClaimedJob, _ parsed: JSONValue?, networks: ResolvedNetworks, limits: Limits
     ) throws(Problem) -> (TrainWire, TrainingCheckpoint?) {
-        let json = try parsed ?? parse(claimed)
+        let json: JSONValue
+        if let parsed { json = parsed } else { json = try parse(claimed) }
         let training = try TrainWire(json, limits: limits, budget: nil, networks: networks)
         guard let bytes = claimed.checkpoint else { return (training, nil) }
         do {

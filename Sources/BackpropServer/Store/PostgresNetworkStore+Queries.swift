@@ -38,7 +38,7 @@ extension PostgresNetworkStore {
                 let rows = try await connection.query(
                     "SELECT etag FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1", logger: logger)
                 for try await etag in rows.decode(String.self) { latest = etag }
-                do {
+                do throws(Problem) {
                     try precondition.check(name, latestETag: latest)
                 } catch {
                     throw Refused(problem: error)
@@ -125,7 +125,7 @@ extension PostgresNetworkStore {
                     if precondition.ifMatch != nil { throw Refused(problem: Problem.staleNetwork(name, latest: nil)) }
                     return false
                 }
-                do {
+                do throws(Problem) {
                     try precondition.check(name, latestETag: latest)
                 } catch {
                     throw Refused(problem: error)
