@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import PostgresNIO
 
@@ -24,6 +25,8 @@ final class PostgresNetworkStore: NetworkStore {
     let cache: NetworkCache
     private let reachable = NIOLockedValueBox(true)
     private let parseCount = NIOLockedValueBox(0)
+    private let parseCounter = Counter(label: "backprop_network_parses_total")
+    private let errorCounter = Counter(label: "backprop_network_store_errors_total")
 
     init(client: PostgresClient, limits: Limits, cacheLimit: Int, budget: MemoryBudget, logger: Logger) {
         self.client = client
@@ -80,9 +83,11 @@ final class PostgresNetworkStore: NetworkStore {
     // MARK: The cache
 
     /// A notification (or a reconnection, `nil`): frees the cached versions of `name`
-    /// (of every cached name) that the database no longer has.
+    /// (of every cached name) that the database no longer has. Names with nothing
+    /// cached here cost no query.
     func networkChanged(_ name: String?) async {
-        for name in name.map({ [$0] }) ?? Array(cache.names) {
+        let cached = cache.names
+        for name in name.map({ [$0] }) ?? Array(cached) where cached.contains(name) {
             guard let versions = try? await database({ try await self.versionNumbers(name) }) else { return }
             cache.keep(name, only: Set(versions))
         }
@@ -96,6 +101,7 @@ final class PostgresNetworkStore: NetworkStore {
         cache.remove(name, version: head.version)  // an older entry of a name deleted and stored again
         guard let json = try await database({ try await self.json(name, version: head.version) }) else { return nil }
         parseCount.withLockedValue { $0 += 1 }
+        parseCounter.increment()
         let content = try NetworkContent(json: json, limits: limits)
         let stored = StoredNetwork(name: name, version: head.version, createdAt: head.createdAt, content: content)
         cache.insert(stored)
@@ -124,6 +130,7 @@ final class PostgresNetworkStore: NetworkStore {
         } catch {
             if !Task.isCancelled {
                 reachable.withLockedValue { $0 = false }
+                errorCounter.increment()
                 logger.warning("network store query failed", metadata: ["error": "\(PostgresJobStore.describe(error))"])
             }
             throw Self.unavailable
