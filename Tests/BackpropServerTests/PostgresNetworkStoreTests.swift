@@ -25,9 +25,10 @@ struct PostgresNetworkStoreTests {
             limits: Limits())
     }
 
-    /// `count` replicas' network stores on a new, migrated database.
+    /// `count` replicas' network stores on a new, migrated database; with `listening`
+    /// false, none of them listens for notifications (as if every one were missed).
     static func withStores(
-        _ count: Int = 2, _ body: @escaping @Sendable ([PostgresNetworkStore], DatabaseURL) async throws -> Void
+        _ count: Int = 2, listening: Bool = true, _ body: @escaping @Sendable ([PostgresNetworkStore], DatabaseURL) async throws -> Void
     ) async throws {
         try await TestDatabase.with { url in
             let connection = try await PostgresConnection.connect(
@@ -44,7 +45,7 @@ struct PostgresNetworkStoreTests {
                     let listener = PostgresListener { _ in }
                     listener.onNetworkChange { name in Task { await store.networkChanged(name) } }
                     group.addTask { await client.run() }
-                    group.addTask { await listener.run(client: client, logger: logger) }
+                    if listening { group.addTask { await listener.run(client: client, logger: logger) } }
                 }
                 try await body(stores, url)
                 group.cancelAll()
@@ -158,6 +159,24 @@ struct PostgresNetworkStoreTests {
             let again = try await b.put("gone", try Self.content(0.9), precondition: .none)
             #expect(again.version == 1)
             #expect(try await a.get("gone", version: nil)?.etag == again.etag)
+        }
+    }
+
+    @Test func missedNotificationsNeverGiveAWrongAnswer() async throws {
+        try await Self.withStores(listening: false) { stores, _ in
+            let (a, b) = (stores[0], stores[1])
+            _ = try await a.put("quiet", try Self.content(0.1), precondition: .none)
+            #expect(try await b.get("quiet", version: nil)?.version == 1)
+            let second = try await a.put("quiet", try Self.content(0.2), precondition: .none)
+            #expect(try await b.get("quiet", version: nil)?.etag == second.etag)
+            #expect(try await a.delete("quiet", precondition: .none))
+            #expect(try await b.get("quiet", version: nil) == nil)
+            #expect(try await b.get("quiet", version: 1) == nil)
+            // Stored again: version 1 once more, with other content; b's cached version 1 is not it.
+            let again = try await a.put("quiet", try Self.content(0.3), precondition: .none)
+            #expect(again.version == 1)
+            let seen = try #require(try await b.get("quiet", version: 1))
+            #expect(seen.etag == again.etag && seen.content.json == again.content.json)
         }
     }
 
