@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 
@@ -50,15 +51,14 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     router.add(middleware: ProblemMiddleware(allowedMethods: routeTable.allowedMethods))
     let limits = Limits(configuration)
     let grace = Duration.seconds(configuration.shutdownGraceSeconds)
-    let (store, storeServices) = makeJobStore(configuration, limits: limits, budget: budget, logger: logger)
+    let (store, networks, storeServices) = makeStores(configuration, limits: limits, budget: budget, logger: logger)
     let readDeadlines = ConnectionDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
     let delivery = Delivery(
         budget: budget, deadlines: readDeadlines, writeTimeout: .seconds(configuration.idleTimeoutSeconds))
     let jobs = JobController(
         store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
-        delivery: delivery, grace: grace)
+        delivery: delivery, grace: grace, networks: networks)
     jobs.addRoutes(to: router)
-    let networks = makeNetworkStore(configuration, budget: budget)
     let compute = ComputeController(
         pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
         inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs,
@@ -95,22 +95,29 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         logger: logger)
 }
 
-/// The job store the configuration asks for: PostgreSQL with a database URL (with
-/// its client and loops as services that start first and stop last), else memory.
-func makeJobStore(
+/// The job and network stores the configuration asks for: both in PostgreSQL with a
+/// database URL, on one client (which, with the job store's loops, runs as services
+/// that start first and stop last), else both in memory.
+func makeStores(
     _ configuration: Configuration, limits: Limits, budget: MemoryBudget, logger: Logger
-) -> (store: any JobStore & PooledJobStore, services: [any Service]) {
+) -> (jobs: any JobStore & PooledJobStore, networks: any NetworkStore, services: [any Service]) {
+    // Stored networks (or, in PostgreSQL, the cache of parsed ones) may use a quarter of the budget.
+    let networkMemory = configuration.networkMemory ?? budget.total / 4
     guard let url = configuration.databaseURL else {
+        let networks = MemoryNetworkStore(limit: networkMemory, budget: budget)
         // Kept results may use a quarter of the memory budget.
         let store = MemoryJobStore(
             bounds: .init(
                 running: configuration.computeThreads, queued: configuration.jobQueue, kept: configuration.jobsKept,
                 retention: .seconds(configuration.jobRetentionSeconds), resultBytes: budget.total / 4),
-            budget: budget)
-        return (store, [])
+            budget: budget, networks: networks)
+        return (store, networks, [])
     }
+    let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+    let networks = PostgresNetworkStore(
+        client: client, limits: limits, cacheLimit: networkMemory, budget: budget, logger: logger)
     let store = PostgresJobStore(
-        url: url,
+        url: url, client: client, networks: networks,
         settings: .init(
             replicaID: configuration.replicaID, leaseSeconds: configuration.leaseSeconds,
             heartbeatSeconds: configuration.heartbeatSeconds, maxAttempts: configuration.maxAttempts,
@@ -118,12 +125,8 @@ func makeJobStore(
             queueLimit: configuration.jobQueue, kept: configuration.jobsKept,
             retentionSeconds: configuration.jobRetentionSeconds),
         limits: limits, logger: logger)
-    return (store, [store.client, PostgresJobStore.Service(store: store)])
-}
-
-/// The network store the configuration asks for: memory unless a database URL is given.
-func makeNetworkStore(_ configuration: Configuration, budget: MemoryBudget) -> any NetworkStore {
-    MemoryNetworkStore(limit: configuration.networkMemory ?? budget.total / 4, budget: budget)
+    store.listener.onNetworkChange { name in Task { await networks.networkChanged(name) } }
+    return (store, networks, [client, PostgresJobStore.Service(store: store)])
 }
 
 /// The memory budget the configuration asks for, or the default; the figure is logged.

@@ -214,8 +214,8 @@ struct PostgresJobStoreTests {
                 }
                 try await group.waitForAll()
             }
-            let versions = try await TestDatabase.rows("SELECT version::text FROM schema_migrations", on: url)
-            #expect(versions == [["1"]])
+            let versions = try await TestDatabase.rows("SELECT version::text FROM schema_migrations ORDER BY version", on: url)
+            #expect(versions == [["1"], ["2"]])
         }
     }
 

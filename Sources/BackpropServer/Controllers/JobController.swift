@@ -16,6 +16,9 @@ struct JobController {
     /// The memory budget and the read and write deadlines.
     let delivery: Delivery
     let grace: Duration
+    /// Where a job's `{"name": …}` network is fetched from (at submission, pinned to
+    /// its version in the stored body) and where `save_as` stores the trained one.
+    let networks: any NetworkStore
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
@@ -75,15 +78,24 @@ struct JobController {
         let key = try Self.idempotencyKey(request)
         let (buffer, reservation) = try await request.collectBody(
             upTo: maximumBodySize, deadlines: delivery.deadlines, context: context, budget: delivery.budget)
-        let submission = try await pool.run { _ in
-            let json = try RequestBody.json(buffer.readableBytesView)
-            let training = try TrainWire(json, limits: limits, budget: nil)
+        // A stored network is fetched before the body is checked: read it first.
+        var parsed: JSONValue? = nil
+        var resolved = ResolvedNetworks()
+        if NetworkReference.mayAppear(in: buffer.readableBytesView) {
+            let json = try await pool.run { _ in try RequestBody.json(buffer.readableBytesView) }
+            resolved = try await ResolvedNetworks.resolve(json, from: networks)
+            parsed = json
+        }
+        let submission = try await pool.run { [parsed, resolved] _ in
+            let json = try parsed ?? RequestBody.json(buffer.readableBytesView)
+            let training = try TrainWire(json, limits: limits, budget: nil, networks: resolved)
             // The job holds its network and data until it ends: the body's room becomes theirs.
             guard reservation.resizeIfFits(to: training.memoryFootprint, as: .jobs) else {
                 throw Problem.memoryBudgetExhausted
             }
             return JobSubmission(
-                training: training, canonicalBody: Self.canonicalBody(json, seed: training.configuration.seed),
+                training: training,
+                canonicalBody: Self.canonicalBody(json, seed: training.configuration.seed, stored: training.wire.stored),
                 idempotency: key.map { ($0, Array(SHA256.hash(data: buffer.readableBytesView))) },
                 reservation: reservation)
         }
@@ -91,13 +103,18 @@ struct JobController {
     }
 
     /// The body with its seed filled in, so that running it again (after a crash,
-    /// on another replica) draws the same network and the same shuffles.
-    static func canonicalBody(_ json: JSONValue, seed: UInt64) -> [UInt8] {
-        guard case .object(var fields) = json, json["seed"] == nil || json["seed"] == JSONValue.null else {
-            return JSONWriter.encode(json)
+    /// on another replica) draws the same network and the same shuffles; and with a
+    /// stored network's version pinned (`{"name", "version"}`), so that it trains the
+    /// version resolved at submission, not a later one.
+    static func canonicalBody(_ json: JSONValue, seed: UInt64, stored: StoredNetwork? = nil) -> [UInt8] {
+        guard case .object(var fields) = json else { return JSONWriter.encode(json) }
+        if let stored, let index = fields.firstIndex(where: { $0.key == "network" }) {
+            fields[index].value = stored.referenceJSON
         }
-        fields.removeAll { $0.key == "seed" }  // a null seed is an absent one
-        fields.append(("seed", .unsigned(seed)))
+        if json["seed"] == nil || json["seed"] == JSONValue.null {
+            fields.removeAll { $0.key == "seed" }  // a null seed is an absent one
+            fields.append(("seed", .unsigned(seed)))
+        }
         return JSONWriter.encode(.object(fields))
     }
 

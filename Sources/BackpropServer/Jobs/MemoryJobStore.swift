@@ -38,15 +38,18 @@ final class MemoryJobStore: JobStore {
     let bounds: Bounds
     /// Where kept results are counted.
     let budget: MemoryBudget
+    /// Where `save_as` stores a trained network.
+    let networks: any NetworkStore
     /// The jobs' own threads, one per running job, and their queue.
     let pool: ComputePool
     private let state = NIOLockedValueBox(State())
     /// Jobs from their submission to the end of their run.
     private let inProgress = ActivityCount()
 
-    init(bounds: Bounds, budget: MemoryBudget) {
+    init(bounds: Bounds, budget: MemoryBudget, networks: any NetworkStore) {
         self.bounds = bounds
         self.budget = budget
+        self.networks = networks
         pool = ComputePool(threads: bounds.running, queue: bounds.queued, metricsLabel: "jobs")
     }
 
@@ -171,7 +174,9 @@ final class MemoryJobStore: JobStore {
                 if result.stopped == .cancelled {
                     job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
                 } else {
-                    if job.finish(.succeeded, result: training.json(result, durationMilliseconds: elapsed.milliseconds)) {
+                    let json = try await Self.saving(
+                        training.json(result, durationMilliseconds: elapsed.milliseconds), training, result, to: networks)
+                    if job.finish(.succeeded, result: json) {
                         reservation?.release()  // the training's room, for its result
                         keepResult(of: job)
                     }
@@ -181,6 +186,16 @@ final class MemoryJobStore: JobStore {
             } catch {
                 job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
             }
+    }
+
+    /// A succeeded training's result, with `saved_as` once its network is stored
+    /// when the job asked for that (`save_as`); a store that refuses fails the job.
+    static func saving(
+        _ json: JSONValue, _ training: TrainWire, _ result: TrainingResult, to networks: any NetworkStore
+    ) async throws(Problem) -> JSONValue {
+        guard let name = training.saveAs else { return json }
+        return try await Computed(json, save: (name, training.wire.content(result.network)))
+            .saving(to: networks, precondition: .none)
     }
 
     /// Counts a new result in the budget, within `resultBytes` and the room the budget

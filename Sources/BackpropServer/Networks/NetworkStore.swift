@@ -28,10 +28,15 @@ struct WritePrecondition: Sendable, Equatable {
 
     /// Throws 412 unless the latest version (nil: none) satisfies the condition.
     func check(_ name: String, latest: StoredNetwork?) throws(Problem) {
-        if ifNoneMatchAny, latest != nil { throw Problem.networkExists(name) }
+        try check(name, latestETag: latest?.etag)
+    }
+
+    /// The same, given only the latest version's ETag (nil: no version).
+    func check(_ name: String, latestETag: String?) throws(Problem) {
+        if ifNoneMatchAny, latestETag != nil { throw Problem.networkExists(name) }
         guard let ifMatch else { return }
-        guard let latest else { throw Problem.staleNetwork(name, latest: nil) }
-        if ifMatch.contains("*") || ifMatch.contains(latest.etag) { return }
-        throw Problem.staleNetwork(name, latest: latest.etag)
+        guard let latestETag else { throw Problem.staleNetwork(name, latest: nil) }
+        if ifMatch.contains("*") || ifMatch.contains(latestETag) { return }
+        throw Problem.staleNetwork(name, latest: latestETag)
     }
 }

@@ -55,15 +55,28 @@ extension PostgresJobStore {
         let limits = self.limits
         var outcome: Outcome
         do {
-            let result = try await pool.run(cancellation: leased.flag) { flag in
-                let (training, checkpoint) = try Self.prepare(claimed, limits: limits)
+            // The stored network the body names (at the version pinned at submission), fetched first.
+            let (parsed, networks) = try await resolveNetworks(claimed)
+            let result = try await pool.run(cancellation: leased.flag) {
+                flag -> (JSONValue, String?, TrainingResult, TrainWire) in
+                let (training, checkpoint) = try Self.prepare(claimed, parsed, networks: networks, limits: limits)
                 let result = try training.run(
                     resumingFrom: checkpoint, cancellation: flag, checkpoints: leased.hooks(interval: interval),
                     progress: leased.progress)
                 let json = training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
-                return (String(decoding: JSONWriter.encode(json), as: UTF8.self), result)
+                guard training.saveAs == nil else { return (json, nil as String?, result, training) }
+                return (json, String(decoding: JSONWriter.encode(json), as: UTF8.self), result, training)
             }
-            outcome = result.1.stopped == .cancelled ? .stopped : .succeeded(result.0, result.1)
+            if result.2.stopped == .cancelled {
+                outcome = .stopped
+            } else if let text = result.1 {
+                outcome = .succeeded(text, result.2)
+            } else {
+                let json = try await saveNetwork(result.0, result.3, result.2, claimed)
+                outcome = .succeeded(String(decoding: JSONWriter.encode(json), as: UTF8.self), result.2)
+            }
+        } catch let problem as Problem where problem.status == .serviceUnavailable {
+            outcome = .stopped  // the network store is out of reach: back to the queue
         } catch let problem as Problem {
             outcome = .failed(problem)
         } catch {
@@ -111,17 +124,48 @@ extension PostgresJobStore {
         if !written { metrics.lostLeases.increment() }
     }
 
-    /// Reads the stored request (and checkpoint) back into a training.
-    private static func prepare(
-        _ claimed: ClaimedJob, limits: Limits
-    ) throws(Problem) -> (TrainWire, TrainingCheckpoint?) {
-        let json: JSONValue
+    /// The stored request parsed, and the stored network it names fetched, when it
+    /// may name one (nil and none otherwise: `prepare` parses it on the job's thread).
+    private func resolveNetworks(_ claimed: ClaimedJob) async throws(Problem) -> (JSONValue?, ResolvedNetworks) {
+        guard NetworkReference.mayAppear(in: claimed.request.utf8) else { return (nil, ResolvedNetworks()) }
+        let json = try Self.parse(claimed)
+        guard let networks else { return (json, ResolvedNetworks()) }
+        return (json, try await ResolvedNetworks.resolve(json, from: networks))
+    }
+
+    /// Stores the trained network (`save_as`), trying again while the network store
+    /// cannot be reached, for up to a lease period (the job's heartbeats go on meanwhile).
+    /// A job run again after a crash between this and its finish stores another version.
+    private func saveNetwork(
+        _ json: JSONValue, _ training: TrainWire, _ result: TrainingResult, _ claimed: ClaimedJob
+    ) async throws(Problem) -> JSONValue {
+        guard let networks else { throw Problem.internalError }
+        let deadline = ContinuousClock.now + .seconds(settings.leaseSeconds)
+        while true {
+            do {
+                return try await MemoryJobStore.saving(json, training, result, to: networks)
+            } catch where error.status == .serviceUnavailable && ContinuousClock.now < deadline {
+                logger.warning("storing a job's network failed; trying again", metadata: ["job": "\(claimed.id)"])
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    private static func parse(_ claimed: ClaimedJob) throws(Problem) -> JSONValue {
         do {
-            json = try JSONParser.parse(Array(claimed.request.utf8))
+            return try JSONParser.parse(Array(claimed.request.utf8))
         } catch {
             throw Problem(.unprocessableContent, title: "Invalid stored job", detail: "the stored request is not JSON: \(error.message)")
         }
-        let training = try TrainWire(json, limits: limits, budget: nil)
+    }
+
+    /// Reads the stored request (and checkpoint) back into a training.
+    private static func prepare(
+        _ claimed: ClaimedJob, _ parsed: JSONValue?, networks: ResolvedNetworks, limits: Limits
+    ) throws(Problem) -> (TrainWire, TrainingCheckpoint?) {
+        let json: JSONValue
+        if let parsed { json = parsed } else { json = try parse(claimed) }
+        let training = try TrainWire(json, limits: limits, budget: nil, networks: networks)
         guard let bytes = claimed.checkpoint else { return (training, nil) }
         do {
             return (training, try TrainingCheckpoint(decoding: bytes))

@@ -50,6 +50,8 @@ final class PostgresJobStore: JobStore {
     let url: DatabaseURL
     let state = NIOLockedValueBox(State())
     let listener: PostgresListener
+    /// Where jobs' `{"name": …}` networks are fetched from and `save_as` stores to.
+    let networks: (any NetworkStore)?
     let metrics = StoreMetrics()
     /// Claimed jobs, from their claim to the end of their run.
     let inProgress = ActivityCount()
@@ -57,12 +59,17 @@ final class PostgresJobStore: JobStore {
     /// callers await.
     let untilStopped = ActivityCount()
 
-    init(url: DatabaseURL, settings: Settings, limits: Limits, logger: Logger) {
+    /// With `client`, shares it (with the network store); otherwise makes its own.
+    init(
+        url: DatabaseURL, client: PostgresClient? = nil, networks: (any NetworkStore)? = nil, settings: Settings,
+        limits: Limits, logger: Logger
+    ) {
         self.url = url
         self.settings = settings
         self.limits = limits
         self.logger = logger
-        client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
+        self.networks = networks
+        self.client = client ?? PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
         pool = ComputePool(threads: settings.slots, queue: 0, metricsLabel: "jobs")
         untilStopped.enter()
         let running = state

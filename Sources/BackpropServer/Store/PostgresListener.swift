@@ -8,6 +8,8 @@ import PostgresNIO
 /// - `backprop_events`: a job has a new event; rings the doorbells of its streams.
 /// - `backprop_queue`: a job was queued; rings `queue` (the claim loop).
 /// - `backprop_cancel`: a running job's cancel was requested; calls `onCancel`.
+/// - `backprop_networks`: a stored network's versions changed; calls the handler set
+///   with `onNetworkChange` with its name (and with nil after each (re)connection).
 ///
 /// After every (re)connection everything is rung once, so whatever was missed while
 /// the connection was down is caught up by a read of the tables.
@@ -20,6 +22,7 @@ final class PostgresListener: Sendable {
     let queue = Doorbell()
     private let onCancel: @Sendable (String) -> Void
     private let state = NIOLockedValueBox(State())
+    private let onNetwork = NIOLockedValueBox<(@Sendable (String?) -> Void)?>(nil)
 
     init(onCancel: @escaping @Sendable (String) -> Void) {
         self.onCancel = onCancel
@@ -43,6 +46,16 @@ final class PostgresListener: Sendable {
         }
     }
 
+    /// Calls `handler` with a network's name at each change of its versions, and with
+    /// nil after each (re)connection (anything may have changed meanwhile).
+    func onNetworkChange(_ handler: @escaping @Sendable (String?) -> Void) {
+        onNetwork.withLockedValue { $0 = handler }
+    }
+
+    private func networkChanged(_ name: String?) {
+        onNetwork.withLockedValue { $0 }?(name)
+    }
+
     private func ringFollowers(of id: String?) {
         let bells = state.withLockedValue { state in
             id.map { state.followers[$0].map { Array($0.values) } ?? [] } ?? state.followers.values.flatMap(\.values)
@@ -58,9 +71,12 @@ final class PostgresListener: Sendable {
                     try await connection.listen(on: "backprop_events") { events in
                         try await connection.listen(on: "backprop_queue") { queued in
                             try await connection.listen(on: "backprop_cancel") { cancels in
-                                ringFollowers(of: nil)
-                                queue.ring()
-                                try await consume(events, queued, cancels)
+                                try await connection.listen(on: "backprop_networks") { networks in
+                                    ringFollowers(of: nil)
+                                    queue.ring()
+                                    networkChanged(nil)
+                                    try await consume(events, queued, cancels, networks)
+                                }
                             }
                         }
                     }
@@ -75,12 +91,13 @@ final class PostgresListener: Sendable {
 
     private func consume(
         _ events: PostgresNotificationSequence, _ queued: PostgresNotificationSequence,
-        _ cancels: PostgresNotificationSequence
+        _ cancels: PostgresNotificationSequence, _ networks: PostgresNotificationSequence
     ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { for try await note in events { self.ringFollowers(of: note.payload) } }
             group.addTask { for try await _ in queued { self.queue.ring() } }
             group.addTask { for try await note in cancels { self.onCancel(note.payload) } }
+            group.addTask { for try await note in networks { self.networkChanged(note.payload) } }
             // Any sequence ending means the connection is gone: start again.
             try await group.next()
             group.cancelAll()

@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 
-/// The job store's schema, as numbered migrations applied in order at start.
+/// The schema of the job and network stores, as numbered migrations applied in order at start.
 ///
 /// Replicas that start together take a session advisory lock first, so exactly one
 /// applies each migration; `schema_migrations` records what is applied. A migration
@@ -76,6 +76,34 @@ enum PostgresMigrations {
             """
             CREATE TRIGGER jobs_notify AFTER INSERT OR UPDATE ON jobs
             FOR EACH ROW EXECUTE FUNCTION backprop_notify_job()
+            """,
+        ]),
+        // Stored networks. `network_names` holds each name's last version number: a put
+        // locks its row (FOR UPDATE), so concurrent puts on any replicas get distinct
+        // versions and If-Match is checked against the latest under that lock.
+        (2, [
+            "CREATE TABLE network_names (name text PRIMARY KEY, last_version integer NOT NULL DEFAULT 0)",
+            """
+            CREATE TABLE networks (
+                name text NOT NULL REFERENCES network_names (name) ON DELETE CASCADE,
+                version integer NOT NULL,
+                json bytea NOT NULL,
+                etag text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (name, version)
+            )
+            """,
+            // Names only, for the replicas' caches: the tables are the truth.
+            """
+            CREATE FUNCTION backprop_notify_network() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('backprop_networks', CASE WHEN TG_OP = 'DELETE' THEN OLD.name ELSE NEW.name END);
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER networks_notify AFTER INSERT OR DELETE ON networks
+            FOR EACH ROW EXECUTE FUNCTION backprop_notify_network()
             """,
         ]),
     ]
