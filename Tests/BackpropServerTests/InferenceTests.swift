@@ -66,6 +66,20 @@ import Testing
         }
     }
 
+    @Test func apiKeySparesTheProbesAndAnswersInTheProtocolsForm() async throws {
+        try await buildApplication(testConfiguration { $0.apiKey = "secret" }).test(.router) { client in
+            for uri in ["/v2/health/live", "/v2/health/ready"] {
+                #expect(try await client.execute(uri: uri, method: .get).status == .ok, "\(uri)")
+            }
+            let refused = try await client.execute(uri: "/v2", method: .get)
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+            #expect(try JSONBody(refused).keys == ["error"])
+            let allowed = try await client.execute(uri: "/v2", method: .get, headers: [.authorization: "Bearer secret"])
+            #expect(allowed.status == .ok)
+        }
+    }
+
     @Test func modelMetadataAndReadiness() async throws {
         try await buildApplication(testConfiguration()).test(.router) { client in
             _ = try await Self.store(client)

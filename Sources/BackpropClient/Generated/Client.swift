@@ -133,7 +133,8 @@ import HTTPTypes
 ///
 /// By default the service needs no authentication. Started with an API key
 /// (`--api-key` or `BACKPROP_API_KEY`), it wants `Authorization: Bearer <key>` on every
-/// route but `GET /health`, `GET /health/live` and `GET /health/ready` (and CORS
+/// route but `GET /health`, `GET /health/live` and `GET /health/ready` (and the Open
+/// Inference Protocol's `GET /v2/health/live` and `GET /v2/health/ready`, and CORS
 /// preflights), and answers 401 without it.
 ///
 /// ## Numerics
