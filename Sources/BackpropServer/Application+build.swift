@@ -41,9 +41,12 @@ public func buildApplication(_ configuration: Configuration) -> some Application
             allowHeaders: [
                 .accept, .authorization, .contentType, .contentEncoding, .origin, HTTPField.Name("Last-Event-ID")!,
                 HTTPField.Name("Idempotency-Key")!, RequestIDMiddleware.header, .ifMatch, .ifNoneMatch,
+                InferenceResponse.headerLength,
             ],
             allowMethods: [.get, .post, .put, .delete, .head, .options],
-            exposedHeaders: ["Location", "Retry-After", "X-Request-Id", "ETag"], maxAge: .seconds(600)))
+            exposedHeaders: ["Location", "Retry-After", "X-Request-Id", "ETag", "Inference-Header-Content-Length"], maxAge: .seconds(600)))
+    // Outside the API key's check and ProblemMiddleware: every error on /v2 is {"error": ...}.
+    router.add(middleware: InferenceErrorMiddleware())
     if let apiKey = configuration.apiKey, !apiKey.isEmpty {
         router.add(middleware: APIKeyMiddleware(key: Array(apiKey.utf8)))
     }
@@ -67,6 +70,11 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     NetworkController(
         store: networks, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
         delivery: delivery, compute: compute
+    )
+    .addRoutes(to: router)
+    InferenceController(
+        store: networks, inference: NetworkInference(pool: pool), pool: pool,
+        maximumBodySize: configuration.maximumBodySize, inlineBodySize: configuration.inlineBodySize, delivery: delivery
     )
     .addRoutes(to: router)
     PlaygroundController().addRoutes(to: router)

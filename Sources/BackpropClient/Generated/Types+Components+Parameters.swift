@@ -18,6 +18,18 @@ public import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/parameters` section of the OpenAPI document.
     public enum Parameters {
+        /// A stored network's name (`PUT /networks/{name}`), the model's name.
+        ///
+        /// - Remark: Generated from `#/components/parameters/ModelName`.
+        public typealias ModelName = Swift.String
+        /// A version of the stored network, a positive integer.
+        ///
+        /// - Remark: Generated from `#/components/parameters/ModelVersion`.
+        public typealias ModelVersion = Swift.Int
+        /// Triton's binary tensor data extension: the body's first this many bytes are the JSON request, and raw little-endian tensor data follows (the body is then `application/octet-stream`).
+        ///
+        /// - Remark: Generated from `#/components/parameters/InferenceHeaderContentLength`.
+        public typealias InferenceHeaderContentLength = Swift.Int
         /// The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
         ///
         /// - Remark: Generated from `#/components/parameters/ContentEncoding`.

@@ -17,5 +17,13 @@ public import struct Foundation.Data
 public import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/requestBodies` section of the OpenAPI document.
-    public enum RequestBodies {}
+    public enum RequestBodies {
+        /// - Remark: Generated from `#/components/requestBodies/Inference`.
+        @frozen public enum Inference: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/requestBodies/Inference/content/application\/json`.
+            case json(Components.Schemas.InferenceRequest)
+            /// - Remark: Generated from `#/components/requestBodies/Inference/content/application\/octet-stream`.
+            case binary(OpenAPIRuntime.HTTPBody)
+        }
+    }
 }

@@ -18,6 +18,484 @@ public import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/responses` section of the OpenAPI document.
     public enum Responses {
+        public struct Inference: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/Inference/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// With binary data, the length of the JSON at the body's start.
+                ///
+                /// - Remark: Generated from `#/components/responses/Inference/headers/Inference-Header-Content-Length`.
+                public var inferenceHeaderContentLength: Swift.Int?
+                /// `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                ///
+                /// - Remark: Generated from `#/components/responses/Inference/headers/Vary`.
+                public var vary: Components.Headers.VaryAcceptEncoding?
+                /// - Remark: Generated from `#/components/headers/ContentEncoding`.
+                @frozen public enum ContentEncoding: String, Codable, Hashable, Sendable, CaseIterable {
+                    case gzip = "gzip"
+                }
+                /// `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                ///
+                /// - Remark: Generated from `#/components/responses/Inference/headers/Content-Encoding`.
+                public var contentEncoding: Components.Headers.ContentEncoding?
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - inferenceHeaderContentLength: With binary data, the length of the JSON at the body's start.
+                ///   - vary: `Accept-Encoding`: the answer is gzipped or not according to the request's `Accept-Encoding`. Every answer but an event stream carries it.
+                ///   - contentEncoding: `gzip` when the request's `Accept-Encoding` allows gzip and the answer is over 1 KiB; absent otherwise.
+                public init(
+                    inferenceHeaderContentLength: Swift.Int? = nil,
+                    vary: Components.Headers.VaryAcceptEncoding? = nil,
+                    contentEncoding: Components.Headers.ContentEncoding? = nil
+                ) {
+                    self.inferenceHeaderContentLength = inferenceHeaderContentLength
+                    self.vary = vary
+                    self.contentEncoding = contentEncoding
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.Inference.Headers
+            /// - Remark: Generated from `#/components/responses/Inference/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/Inference/content/application\/json`.
+                case json(Components.Schemas.InferenceResponse)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceResponse {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        default:
+                            try throwUnexpectedResponseBody(
+                                expectedContent: "application/json",
+                                body: self
+                            )
+                        }
+                    }
+                }
+                /// - Remark: Generated from `#/components/responses/Inference/content/application\/octet-stream`.
+                case binary(OpenAPIRuntime.HTTPBody)
+                /// The associated value of the enum case if `self` is `.binary`.
+                ///
+                /// - Throws: An error if `self` is not `.binary`.
+                /// - SeeAlso: `.binary`.
+                public var binary: OpenAPIRuntime.HTTPBody {
+                    get throws {
+                        switch self {
+                        case let .binary(body):
+                            return body
+                        default:
+                            try throwUnexpectedResponseBody(
+                                expectedContent: "application/octet-stream",
+                                body: self
+                            )
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.Inference.Body
+            /// Creates a new `Inference`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.Inference.Headers = .init(),
+                body: Components.Responses.Inference.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        public struct InferenceModelMetadata: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceModelMetadata/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceModelMetadata/content/application\/json`.
+                case json(Components.Schemas.InferenceModelMetadata)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceModelMetadata {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceModelMetadata.Body
+            /// Creates a new `InferenceModelMetadata`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            public init(body: Components.Responses.InferenceModelMetadata.Body) {
+                self.body = body
+            }
+        }
+        public struct InferenceModelReady: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceModelReady/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceModelReady/content/application\/json`.
+                case json(Components.Schemas.InferenceModelReady)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceModelReady {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceModelReady.Body
+            /// Creates a new `InferenceModelReady`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            public init(body: Components.Responses.InferenceModelReady.Body) {
+                self.body = body
+            }
+        }
+        public struct InferenceBadRequest: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceBadRequest/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceBadRequest/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceBadRequest.Body
+            /// Creates a new `InferenceBadRequest`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            public init(body: Components.Responses.InferenceBadRequest.Body) {
+                self.body = body
+            }
+        }
+        public struct InferenceNotFound: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceNotFound/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceNotFound/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceNotFound.Body
+            /// Creates a new `InferenceNotFound`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            public init(body: Components.Responses.InferenceNotFound.Body) {
+                self.body = body
+            }
+        }
+        public struct InferenceUnauthorized: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceUnauthorized/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// `Bearer`.
+                ///
+                /// - Remark: Generated from `#/components/responses/InferenceUnauthorized/headers/WWW-Authenticate`.
+                public var wwwAuthenticate: Components.Headers.WWWAuthenticate
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - wwwAuthenticate: `Bearer`.
+                public init(wwwAuthenticate: Components.Headers.WWWAuthenticate) {
+                    self.wwwAuthenticate = wwwAuthenticate
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.InferenceUnauthorized.Headers
+            /// - Remark: Generated from `#/components/responses/InferenceUnauthorized/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceUnauthorized/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceUnauthorized.Body
+            /// Creates a new `InferenceUnauthorized`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.InferenceUnauthorized.Headers,
+                body: Components.Responses.InferenceUnauthorized.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        public struct InferenceMethodNotAllowed: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceMethodNotAllowed/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// The methods the route accepts, e.g. `POST`.
+                ///
+                /// - Remark: Generated from `#/components/responses/InferenceMethodNotAllowed/headers/Allow`.
+                public var allow: Components.Headers.Allow
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - allow: The methods the route accepts, e.g. `POST`.
+                public init(allow: Components.Headers.Allow) {
+                    self.allow = allow
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.InferenceMethodNotAllowed.Headers
+            /// - Remark: Generated from `#/components/responses/InferenceMethodNotAllowed/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceMethodNotAllowed/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceMethodNotAllowed.Body
+            /// Creates a new `InferenceMethodNotAllowed`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.InferenceMethodNotAllowed.Headers,
+                body: Components.Responses.InferenceMethodNotAllowed.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        public struct InferencePayloadTooLarge: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferencePayloadTooLarge/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferencePayloadTooLarge/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferencePayloadTooLarge.Body
+            /// Creates a new `InferencePayloadTooLarge`.
+            ///
+            /// - Parameters:
+            ///   - body: Received HTTP response body
+            public init(body: Components.Responses.InferencePayloadTooLarge.Body) {
+                self.body = body
+            }
+        }
+        public struct InferenceUnsupportedContentCoding: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceUnsupportedContentCoding/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// The content codings a request body may have, `gzip, deflate`.
+                ///
+                /// - Remark: Generated from `#/components/responses/InferenceUnsupportedContentCoding/headers/Accept-Encoding`.
+                public var acceptEncoding: Components.Headers.AcceptEncoding
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - acceptEncoding: The content codings a request body may have, `gzip, deflate`.
+                public init(acceptEncoding: Components.Headers.AcceptEncoding) {
+                    self.acceptEncoding = acceptEncoding
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.InferenceUnsupportedContentCoding.Headers
+            /// - Remark: Generated from `#/components/responses/InferenceUnsupportedContentCoding/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceUnsupportedContentCoding/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceUnsupportedContentCoding.Body
+            /// Creates a new `InferenceUnsupportedContentCoding`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.InferenceUnsupportedContentCoding.Headers,
+                body: Components.Responses.InferenceUnsupportedContentCoding.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        public struct InferenceTooManyRequests: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceTooManyRequests/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// Seconds to wait before retrying.
+                ///
+                /// - Remark: Generated from `#/components/responses/InferenceTooManyRequests/headers/Retry-After`.
+                public var retryAfter: Components.Headers.RetryAfter
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - retryAfter: Seconds to wait before retrying.
+                public init(retryAfter: Components.Headers.RetryAfter) {
+                    self.retryAfter = retryAfter
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.InferenceTooManyRequests.Headers
+            /// - Remark: Generated from `#/components/responses/InferenceTooManyRequests/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceTooManyRequests/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceTooManyRequests.Body
+            /// Creates a new `InferenceTooManyRequests`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.InferenceTooManyRequests.Headers,
+                body: Components.Responses.InferenceTooManyRequests.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
+        public struct InferenceServiceUnavailable: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/InferenceServiceUnavailable/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// Seconds to wait before retrying.
+                ///
+                /// - Remark: Generated from `#/components/responses/InferenceServiceUnavailable/headers/Retry-After`.
+                public var retryAfter: Components.Headers.RetryAfter
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - retryAfter: Seconds to wait before retrying.
+                public init(retryAfter: Components.Headers.RetryAfter) {
+                    self.retryAfter = retryAfter
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.InferenceServiceUnavailable.Headers
+            /// - Remark: Generated from `#/components/responses/InferenceServiceUnavailable/content`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/InferenceServiceUnavailable/content/application\/json`.
+                case json(Components.Schemas.InferenceError)
+                /// The associated value of the enum case if `self` is `.json`.
+                ///
+                /// - Throws: An error if `self` is not `.json`.
+                /// - SeeAlso: `.json`.
+                public var json: Components.Schemas.InferenceError {
+                    get throws {
+                        switch self {
+                        case let .json(body):
+                            return body
+                        }
+                    }
+                }
+            }
+            /// Received HTTP response body
+            public var body: Components.Responses.InferenceServiceUnavailable.Body
+            /// Creates a new `InferenceServiceUnavailable`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            ///   - body: Received HTTP response body
+            public init(
+                headers: Components.Responses.InferenceServiceUnavailable.Headers,
+                body: Components.Responses.InferenceServiceUnavailable.Body
+            ) {
+                self.headers = headers
+                self.body = body
+            }
+        }
         public struct UnsupportedContentCoding: Sendable, Hashable {
             /// - Remark: Generated from `#/components/responses/UnsupportedContentCoding/headers`.
             public struct Headers: Sendable, Hashable {

@@ -2591,6 +2591,463 @@ extension Components {
                 case reason
             }
         }
+        /// An error on the Open Inference Protocol's routes, in the protocol's form.
+        ///
+        /// - Remark: Generated from `#/components/schemas/InferenceError`.
+        public struct InferenceError: Codable, Hashable, Sendable {
+            /// What went wrong.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceError/error`.
+            public var error: Swift.String
+            /// Creates a new `InferenceError`.
+            ///
+            /// - Parameters:
+            ///   - error: What went wrong.
+            public init(error: Swift.String) {
+                self.error = error
+            }
+            public enum CodingKeys: String, CodingKey {
+                case error
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceServerMetadata`.
+        public struct InferenceServerMetadata: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceServerMetadata/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceServerMetadata/version`.
+            public var version: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceServerMetadata/extensions`.
+            public var extensions: [Swift.String]
+            /// Creates a new `InferenceServerMetadata`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version:
+            ///   - extensions:
+            public init(
+                name: Swift.String,
+                version: Swift.String,
+                extensions: [Swift.String]
+            ) {
+                self.name = name
+                self.version = version
+                self.extensions = extensions
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+                case extensions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceServerLive`.
+        public struct InferenceServerLive: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceServerLive/live`.
+            public var live: Swift.Bool
+            /// Creates a new `InferenceServerLive`.
+            ///
+            /// - Parameters:
+            ///   - live:
+            public init(live: Swift.Bool) {
+                self.live = live
+            }
+            public enum CodingKeys: String, CodingKey {
+                case live
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceServerReady`.
+        public struct InferenceServerReady: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceServerReady/ready`.
+            public var ready: Swift.Bool
+            /// Creates a new `InferenceServerReady`.
+            ///
+            /// - Parameters:
+            ///   - ready:
+            public init(ready: Swift.Bool) {
+                self.ready = ready
+            }
+            public enum CodingKeys: String, CodingKey {
+                case ready
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceModelReady`.
+        public struct InferenceModelReady: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceModelReady/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceModelReady/ready`.
+            public var ready: Swift.Bool
+            /// Creates a new `InferenceModelReady`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - ready:
+            public init(
+                name: Swift.String,
+                ready: Swift.Bool
+            ) {
+                self.name = name
+                self.ready = ready
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case ready
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceTensorMetadata`.
+        public struct InferenceTensorMetadata: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceTensorMetadata/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceTensorMetadata/datatype`.
+            @frozen public enum DatatypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case fp64 = "FP64"
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceTensorMetadata/datatype`.
+            public var datatype: Components.Schemas.InferenceTensorMetadata.DatatypePayload
+            /// `[-1, width]`: -1 is the batch.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceTensorMetadata/shape`.
+            public var shape: [Swift.Int]
+            /// Creates a new `InferenceTensorMetadata`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - datatype:
+            ///   - shape: `[-1, width]`: -1 is the batch.
+            public init(
+                name: Swift.String,
+                datatype: Components.Schemas.InferenceTensorMetadata.DatatypePayload,
+                shape: [Swift.Int]
+            ) {
+                self.name = name
+                self.datatype = datatype
+                self.shape = shape
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case datatype
+                case shape
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata`.
+        public struct InferenceModelMetadata: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata/versions`.
+            public var versions: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata/platform`.
+            public var platform: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata/inputs`.
+            public var inputs: [Components.Schemas.InferenceTensorMetadata]
+            /// - Remark: Generated from `#/components/schemas/InferenceModelMetadata/outputs`.
+            public var outputs: [Components.Schemas.InferenceTensorMetadata]
+            /// Creates a new `InferenceModelMetadata`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - versions:
+            ///   - platform:
+            ///   - inputs:
+            ///   - outputs:
+            public init(
+                name: Swift.String,
+                versions: [Swift.String],
+                platform: Swift.String,
+                inputs: [Components.Schemas.InferenceTensorMetadata],
+                outputs: [Components.Schemas.InferenceTensorMetadata]
+            ) {
+                self.name = name
+                self.versions = versions
+                self.platform = platform
+                self.inputs = inputs
+                self.outputs = outputs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case versions
+                case platform
+                case inputs
+                case outputs
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceInput`.
+        public struct InferenceInput: Codable, Hashable, Sendable {
+            /// `input`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/datatype`.
+            @frozen public enum DatatypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case fp64 = "FP64"
+                case fp32 = "FP32"
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/datatype`.
+            public var datatype: Components.Schemas.InferenceInput.DatatypePayload
+            /// `[batch, inputs]`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/shape`.
+            public var shape: [Swift.Int]
+            /// The samples, flat and row-major (nested by row is read too).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/data`.
+            public var data: [Swift.Double]?
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/parameters`.
+            public struct ParametersPayload: Codable, Hashable, Sendable {
+                /// The input's data is this many raw bytes after the JSON, instead of `data`.
+                ///
+                /// - Remark: Generated from `#/components/schemas/InferenceInput/parameters/binary_data_size`.
+                public var binaryDataSize: Swift.Int?
+                /// Creates a new `ParametersPayload`.
+                ///
+                /// - Parameters:
+                ///   - binaryDataSize: The input's data is this many raw bytes after the JSON, instead of `data`.
+                public init(binaryDataSize: Swift.Int? = nil) {
+                    self.binaryDataSize = binaryDataSize
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case binaryDataSize = "binary_data_size"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceInput/parameters`.
+            public var parameters: Components.Schemas.InferenceInput.ParametersPayload?
+            /// Creates a new `InferenceInput`.
+            ///
+            /// - Parameters:
+            ///   - name: `input`.
+            ///   - datatype:
+            ///   - shape: `[batch, inputs]`.
+            ///   - data: The samples, flat and row-major (nested by row is read too).
+            ///   - parameters:
+            public init(
+                name: Swift.String,
+                datatype: Components.Schemas.InferenceInput.DatatypePayload,
+                shape: [Swift.Int],
+                data: [Swift.Double]? = nil,
+                parameters: Components.Schemas.InferenceInput.ParametersPayload? = nil
+            ) {
+                self.name = name
+                self.datatype = datatype
+                self.shape = shape
+                self.data = data
+                self.parameters = parameters
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case datatype
+                case shape
+                case data
+                case parameters
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput`.
+        public struct InferenceRequestedOutput: Codable, Hashable, Sendable {
+            /// `output`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/parameters`.
+            public struct ParametersPayload: Codable, Hashable, Sendable {
+                /// Send this output as raw bytes after the JSON.
+                ///
+                /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/parameters/binary_data`.
+                public var binaryData: Swift.Bool?
+                /// The output's datatype (FP64 unless FP32 is asked for).
+                ///
+                /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/parameters/datatype`.
+                @frozen public enum DatatypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case fp64 = "FP64"
+                    case fp32 = "FP32"
+                }
+                /// The output's datatype (FP64 unless FP32 is asked for).
+                ///
+                /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/parameters/datatype`.
+                public var datatype: Components.Schemas.InferenceRequestedOutput.ParametersPayload.DatatypePayload?
+                /// Creates a new `ParametersPayload`.
+                ///
+                /// - Parameters:
+                ///   - binaryData: Send this output as raw bytes after the JSON.
+                ///   - datatype: The output's datatype (FP64 unless FP32 is asked for).
+                public init(
+                    binaryData: Swift.Bool? = nil,
+                    datatype: Components.Schemas.InferenceRequestedOutput.ParametersPayload.DatatypePayload? = nil
+                ) {
+                    self.binaryData = binaryData
+                    self.datatype = datatype
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case binaryData = "binary_data"
+                    case datatype
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceRequestedOutput/parameters`.
+            public var parameters: Components.Schemas.InferenceRequestedOutput.ParametersPayload?
+            /// Creates a new `InferenceRequestedOutput`.
+            ///
+            /// - Parameters:
+            ///   - name: `output`.
+            ///   - parameters:
+            public init(
+                name: Swift.String,
+                parameters: Components.Schemas.InferenceRequestedOutput.ParametersPayload? = nil
+            ) {
+                self.name = name
+                self.parameters = parameters
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case parameters
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceRequest`.
+        public struct InferenceRequest: Codable, Hashable, Sendable {
+            /// Echoed in the answer.
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceRequest/id`.
+            public var id: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/InferenceRequest/parameters`.
+            public struct ParametersPayload: Codable, Hashable, Sendable {
+                /// Send every output not saying otherwise as raw bytes after the JSON.
+                ///
+                /// - Remark: Generated from `#/components/schemas/InferenceRequest/parameters/binary_data_output`.
+                public var binaryDataOutput: Swift.Bool?
+                /// Creates a new `ParametersPayload`.
+                ///
+                /// - Parameters:
+                ///   - binaryDataOutput: Send every output not saying otherwise as raw bytes after the JSON.
+                public init(binaryDataOutput: Swift.Bool? = nil) {
+                    self.binaryDataOutput = binaryDataOutput
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case binaryDataOutput = "binary_data_output"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceRequest/parameters`.
+            public var parameters: Components.Schemas.InferenceRequest.ParametersPayload?
+            /// - Remark: Generated from `#/components/schemas/InferenceRequest/inputs`.
+            public var inputs: [Components.Schemas.InferenceInput]
+            /// - Remark: Generated from `#/components/schemas/InferenceRequest/outputs`.
+            public var outputs: [Components.Schemas.InferenceRequestedOutput]?
+            /// Creates a new `InferenceRequest`.
+            ///
+            /// - Parameters:
+            ///   - id: Echoed in the answer.
+            ///   - parameters:
+            ///   - inputs:
+            ///   - outputs:
+            public init(
+                id: Swift.String? = nil,
+                parameters: Components.Schemas.InferenceRequest.ParametersPayload? = nil,
+                inputs: [Components.Schemas.InferenceInput],
+                outputs: [Components.Schemas.InferenceRequestedOutput]? = nil
+            ) {
+                self.id = id
+                self.parameters = parameters
+                self.inputs = inputs
+                self.outputs = outputs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case parameters
+                case inputs
+                case outputs
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceOutput`.
+        public struct InferenceOutput: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/datatype`.
+            @frozen public enum DatatypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case fp64 = "FP64"
+                case fp32 = "FP32"
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/datatype`.
+            public var datatype: Components.Schemas.InferenceOutput.DatatypePayload
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/shape`.
+            public var shape: [Swift.Int]
+            /// The output, row-major (absent with binary data).
+            ///
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/data`.
+            public var data: [Swift.Double]?
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/parameters`.
+            public struct ParametersPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/InferenceOutput/parameters/binary_data_size`.
+                public var binaryDataSize: Swift.Int?
+                /// Creates a new `ParametersPayload`.
+                ///
+                /// - Parameters:
+                ///   - binaryDataSize:
+                public init(binaryDataSize: Swift.Int? = nil) {
+                    self.binaryDataSize = binaryDataSize
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case binaryDataSize = "binary_data_size"
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/InferenceOutput/parameters`.
+            public var parameters: Components.Schemas.InferenceOutput.ParametersPayload?
+            /// Creates a new `InferenceOutput`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - datatype:
+            ///   - shape:
+            ///   - data: The output, row-major (absent with binary data).
+            ///   - parameters:
+            public init(
+                name: Swift.String,
+                datatype: Components.Schemas.InferenceOutput.DatatypePayload,
+                shape: [Swift.Int],
+                data: [Swift.Double]? = nil,
+                parameters: Components.Schemas.InferenceOutput.ParametersPayload? = nil
+            ) {
+                self.name = name
+                self.datatype = datatype
+                self.shape = shape
+                self.data = data
+                self.parameters = parameters
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case datatype
+                case shape
+                case data
+                case parameters
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/InferenceResponse`.
+        public struct InferenceResponse: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/InferenceResponse/model_name`.
+            public var modelName: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceResponse/model_version`.
+            public var modelVersion: Swift.String
+            /// - Remark: Generated from `#/components/schemas/InferenceResponse/id`.
+            public var id: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/InferenceResponse/outputs`.
+            public var outputs: [Components.Schemas.InferenceOutput]
+            /// Creates a new `InferenceResponse`.
+            ///
+            /// - Parameters:
+            ///   - modelName:
+            ///   - modelVersion:
+            ///   - id:
+            ///   - outputs:
+            public init(
+                modelName: Swift.String,
+                modelVersion: Swift.String,
+                id: Swift.String? = nil,
+                outputs: [Components.Schemas.InferenceOutput]
+            ) {
+                self.modelName = modelName
+                self.modelVersion = modelVersion
+                self.id = id
+                self.outputs = outputs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case modelName = "model_name"
+                case modelVersion = "model_version"
+                case id
+                case outputs
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Health`.
         public struct Health: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Health/status`.

@@ -7119,4 +7119,1878 @@ public enum Operations {
             }
         }
     }
+    /// Server metadata (Open Inference Protocol)
+    ///
+    /// The Open Inference Protocol's server metadata: the server's name, version and protocol extensions (`binary_tensor_data`: Triton's binary tensor data).
+    ///
+    /// - Remark: HTTP `GET /v2`.
+    /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)`.
+    public enum InferenceServerMetadata {
+        public static let id: Swift.String = "inferenceServerMetadata"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerMetadata.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerMetadata.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceServerMetadata.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            public init(headers: Operations.InferenceServerMetadata.Input.Headers = .init()) {
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v2/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v2/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.InferenceServerMetadata)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.InferenceServerMetadata {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.InferenceServerMetadata.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.InferenceServerMetadata.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The server's metadata.
+            ///
+            /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.InferenceServerMetadata.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.InferenceServerMetadata.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Server liveness (Open Inference Protocol)
+    ///
+    /// `{"live": true}` while the process serves HTTP, as `GET /health/live`.
+    ///
+    /// - Remark: HTTP `GET /v2/health/live`.
+    /// - Remark: Generated from `#/paths//v2/health/live/get(inferenceServerLive)`.
+    public enum InferenceServerLive {
+        public static let id: Swift.String = "inferenceServerLive"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/health/live/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerLive.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerLive.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceServerLive.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            public init(headers: Operations.InferenceServerLive.Input.Headers = .init()) {
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v2/health/live/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v2/health/live/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.InferenceServerLive)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.InferenceServerLive {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.InferenceServerLive.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.InferenceServerLive.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The process serves.
+            ///
+            /// - Remark: Generated from `#/paths//v2/health/live/get(inferenceServerLive)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.InferenceServerLive.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.InferenceServerLive.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/health/live/get(inferenceServerLive)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Server readiness (Open Inference Protocol)
+    ///
+    /// `{"ready": true}` while the server serves inference (stored networks live in this process's memory; once it shuts down it refuses new connections).
+    ///
+    /// - Remark: HTTP `GET /v2/health/ready`.
+    /// - Remark: Generated from `#/paths//v2/health/ready/get(inferenceServerReady)`.
+    public enum InferenceServerReady {
+        public static let id: Swift.String = "inferenceServerReady"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/health/ready/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerReady.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceServerReady.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceServerReady.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - headers:
+            public init(headers: Operations.InferenceServerReady.Input.Headers = .init()) {
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v2/health/ready/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v2/health/ready/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.InferenceServerReady)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.InferenceServerReady {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.InferenceServerReady.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.InferenceServerReady.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// The server is ready.
+            ///
+            /// - Remark: Generated from `#/paths//v2/health/ready/get(inferenceServerReady)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.InferenceServerReady.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.InferenceServerReady.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/health/ready/get(inferenceServerReady)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// A stored network's metadata (Open Inference Protocol)
+    ///
+    /// The stored network `name` as a model: its versions, platform, and one input and one output tensor, FP64, with -1 for the batch.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)`.
+    public enum InferenceModelMetadata {
+        public static let id: Swift.String = "inferenceModelMetadata"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/GET/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                public init(name: Components.Parameters.ModelName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.InferenceModelMetadata.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelMetadata.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelMetadata.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceModelMetadata.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.InferenceModelMetadata.Input.Path,
+                headers: Operations.InferenceModelMetadata.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The model's metadata.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.InferenceModelMetadata)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.InferenceModelMetadata {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// A stored network version's metadata (Open Inference Protocol)
+    ///
+    /// As `GET /v2/models/{name}`, for one version (404 if there is none).
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)`.
+    public enum InferenceModelVersionMetadata {
+        public static let id: Swift.String = "inferenceModelVersionMetadata"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/GET/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// A version of the stored network, a positive integer.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/GET/path/version`.
+                public var version: Components.Parameters.ModelVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///   - version: A version of the stored network, a positive integer.
+                public init(
+                    name: Components.Parameters.ModelName,
+                    version: Components.Parameters.ModelVersion
+                ) {
+                    self.name = name
+                    self.version = version
+                }
+            }
+            public var path: Operations.InferenceModelVersionMetadata.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelVersionMetadata.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelVersionMetadata.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceModelVersionMetadata.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.InferenceModelVersionMetadata.Input.Path,
+                headers: Operations.InferenceModelVersionMetadata.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The model's metadata.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.InferenceModelMetadata)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.InferenceModelMetadata {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Whether a stored network is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored network; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)`.
+    public enum InferenceModelReady {
+        public static let id: Swift.String = "inferenceModelReady"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/ready/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/ready/GET/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                public init(name: Components.Parameters.ModelName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.InferenceModelReady.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/ready/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelReady.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelReady.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceModelReady.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.InferenceModelReady.Input.Path,
+                headers: Operations.InferenceModelReady.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The model is ready.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.InferenceModelReady)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.InferenceModelReady {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Whether a stored network version is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored version; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)`.
+    public enum InferenceModelVersionReady {
+        public static let id: Swift.String = "inferenceModelVersionReady"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/ready/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/ready/GET/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// A version of the stored network, a positive integer.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/ready/GET/path/version`.
+                public var version: Components.Parameters.ModelVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///   - version: A version of the stored network, a positive integer.
+                public init(
+                    name: Components.Parameters.ModelName,
+                    version: Components.Parameters.ModelVersion
+                ) {
+                    self.name = name
+                    self.version = version
+                }
+            }
+            public var path: Operations.InferenceModelVersionReady.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/ready/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelVersionReady.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceModelVersionReady.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceModelVersionReady.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.InferenceModelVersionReady.Input.Path,
+                headers: Operations.InferenceModelVersionReady.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The model is ready.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.InferenceModelReady)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.InferenceModelReady {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Inference on a stored network's latest version (Open Inference Protocol)
+    ///
+    /// The stored network's output for a batch of samples, exactly `/forward`'s. One
+    /// input, `input` (`[batch, inputs]`, FP64 or FP32, flat row-major `data`), one
+    /// output, `output`. With `Inference-Header-Content-Length` (Triton's binary
+    /// tensor data extension) the body's first bytes are the JSON and raw
+    /// little-endian tensors follow; outputs asked for with `binary_data` (or
+    /// `binary_data_output`) come back raw after the JSON, as
+    /// `application/octet-stream`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)`.
+    public enum InferenceInfer {
+        public static let id: Swift.String = "inferenceInfer"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/infer/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/infer/POST/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                public init(name: Components.Parameters.ModelName) {
+                    self.name = name
+                }
+            }
+            public var path: Operations.InferenceInfer.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/infer/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// Triton's binary tensor data extension: the body's first this many bytes are the JSON request, and raw little-endian tensor data follows (the body is then `application/octet-stream`).
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/infer/POST/header/Inference-Header-Content-Length`.
+                public var inferenceHeaderContentLength: Components.Parameters.InferenceHeaderContentLength?
+                /// The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/infer/POST/header/Content-Encoding`.
+                public var contentEncoding: Components.Parameters.ContentEncoding?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceInfer.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - inferenceHeaderContentLength: Triton's binary tensor data extension: the body's first this many bytes are the JSON request, and raw little-endian tensor data follows (the body is then `application/octet-stream`).
+                ///   - contentEncoding: The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///   - accept:
+                public init(
+                    inferenceHeaderContentLength: Components.Parameters.InferenceHeaderContentLength? = nil,
+                    contentEncoding: Components.Parameters.ContentEncoding? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceInfer.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.inferenceHeaderContentLength = inferenceHeaderContentLength
+                    self.contentEncoding = contentEncoding
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceInfer.Input.Headers
+            public var body: Components.RequestBodies.Inference
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.InferenceInfer.Input.Path,
+                headers: Operations.InferenceInfer.Input.Headers = .init(),
+                body: Components.RequestBodies.Inference
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The output. In JSON, or, when an output asked for binary data, the JSON (its length in `Inference-Header-Content-Length`) followed by the raw little-endian output (`binary_data_size` bytes).
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.Inference)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.Inference {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is over the server's limit.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.InferencePayloadTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.InferencePayloadTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body's `Content-Encoding` is not gzip or deflate.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.InferenceUnsupportedContentCoding)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            public var unsupportedMediaType: Components.Responses.InferenceUnsupportedContentCoding {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The compute queue is full; retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.InferenceTooManyRequests)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.InferenceTooManyRequests {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Shutting down, or the memory budget has no room; retry later.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.InferenceServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.InferenceServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case binary
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/octet-stream":
+                    self = .binary
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .binary:
+                    return "application/octet-stream"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .binary
+                ]
+            }
+        }
+    }
+    /// Inference on one version of a stored network (Open Inference Protocol)
+    ///
+    /// As `POST /v2/models/{name}/infer`, on the version named (404 if there is none).
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/versions/{version}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)`.
+    public enum InferenceInferVersion {
+        public static let id: Swift.String = "inferenceInferVersion"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/path`.
+            public struct Path: Sendable, Hashable {
+                /// A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/path/name`.
+                public var name: Components.Parameters.ModelName
+                /// A version of the stored network, a positive integer.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/path/version`.
+                public var version: Components.Parameters.ModelVersion
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - name: A stored network's name (`PUT /networks/{name}`), the model's name.
+                ///   - version: A version of the stored network, a positive integer.
+                public init(
+                    name: Components.Parameters.ModelName,
+                    version: Components.Parameters.ModelVersion
+                ) {
+                    self.name = name
+                    self.version = version
+                }
+            }
+            public var path: Operations.InferenceInferVersion.Input.Path
+            /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/header`.
+            public struct Headers: Sendable, Hashable {
+                /// Triton's binary tensor data extension: the body's first this many bytes are the JSON request, and raw little-endian tensor data follows (the body is then `application/octet-stream`).
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/header/Inference-Header-Content-Length`.
+                public var inferenceHeaderContentLength: Components.Parameters.InferenceHeaderContentLength?
+                /// The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///
+                /// - Remark: Generated from `#/paths/v2/models/{name}/versions/{version}/infer/POST/header/Content-Encoding`.
+                public var contentEncoding: Components.Parameters.ContentEncoding?
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceInferVersion.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - inferenceHeaderContentLength: Triton's binary tensor data extension: the body's first this many bytes are the JSON request, and raw little-endian tensor data follows (the body is then `application/octet-stream`).
+                ///   - contentEncoding: The body's content coding: `gzip`, or `deflate` (zlib; raw deflate is read too); `identity` or none for a plain body. `--max-body-size` bounds the body both compressed and inflated (a 413 the moment the inflated body passes it); a body that does not inflate is a 400 titled `Unreadable body`; any other coding, or stacked codings, a 415. As RFC 9110 has it, codings are case-insensitive, `x-gzip` is `gzip`, and the value is a comma-separated list, in which empty items and `identity` count for nothing: the pattern is that list with at most one of gzip and deflate.
+                ///   - accept:
+                public init(
+                    inferenceHeaderContentLength: Components.Parameters.InferenceHeaderContentLength? = nil,
+                    contentEncoding: Components.Parameters.ContentEncoding? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.InferenceInferVersion.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.inferenceHeaderContentLength = inferenceHeaderContentLength
+                    self.contentEncoding = contentEncoding
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.InferenceInferVersion.Input.Headers
+            public var body: Components.RequestBodies.Inference
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.InferenceInferVersion.Input.Path,
+                headers: Operations.InferenceInferVersion.Input.Headers = .init(),
+                body: Components.RequestBodies.Inference
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            /// The output. In JSON, or, when an output asked for binary data, the JSON (its length in `Inference-Header-Content-Length`) followed by the raw little-endian output (`binary_data_size` bytes).
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Components.Responses.Inference)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Components.Responses.Inference {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// A bad request, in the protocol's form: malformed JSON, a wrong input or output name, datatype or shape, data that does not fill the shape, binary data that does not add up, an invalid model name or version.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/400`.
+            ///
+            /// HTTP response code: `400 badRequest`.
+            case badRequest(Components.Responses.InferenceBadRequest)
+            /// The associated value of the enum case if `self` is `.badRequest`.
+            ///
+            /// - Throws: An error if `self` is not `.badRequest`.
+            /// - SeeAlso: `.badRequest`.
+            public var badRequest: Components.Responses.InferenceBadRequest {
+                get throws {
+                    switch self {
+                    case let .badRequest(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "badRequest",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The server has an API key, and the request has none or a wrong one.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/401`.
+            ///
+            /// HTTP response code: `401 unauthorized`.
+            case unauthorized(Components.Responses.InferenceUnauthorized)
+            /// The associated value of the enum case if `self` is `.unauthorized`.
+            ///
+            /// - Throws: An error if `self` is not `.unauthorized`.
+            /// - SeeAlso: `.unauthorized`.
+            public var unauthorized: Components.Responses.InferenceUnauthorized {
+                get throws {
+                    switch self {
+                    case let .unauthorized(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// No such model (stored network), or no such version of it.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/404`.
+            ///
+            /// HTTP response code: `404 notFound`.
+            case notFound(Components.Responses.InferenceNotFound)
+            /// The associated value of the enum case if `self` is `.notFound`.
+            ///
+            /// - Throws: An error if `self` is not `.notFound`.
+            /// - SeeAlso: `.notFound`.
+            public var notFound: Components.Responses.InferenceNotFound {
+                get throws {
+                    switch self {
+                    case let .notFound(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The route exists but not with this method; `Allow` lists the methods it accepts.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/405`.
+            ///
+            /// HTTP response code: `405 methodNotAllowed`.
+            case methodNotAllowed(Components.Responses.InferenceMethodNotAllowed)
+            /// The associated value of the enum case if `self` is `.methodNotAllowed`.
+            ///
+            /// - Throws: An error if `self` is not `.methodNotAllowed`.
+            /// - SeeAlso: `.methodNotAllowed`.
+            public var methodNotAllowed: Components.Responses.InferenceMethodNotAllowed {
+                get throws {
+                    switch self {
+                    case let .methodNotAllowed(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "methodNotAllowed",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body is over the server's limit.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/413`.
+            ///
+            /// HTTP response code: `413 contentTooLarge`.
+            case contentTooLarge(Components.Responses.InferencePayloadTooLarge)
+            /// The associated value of the enum case if `self` is `.contentTooLarge`.
+            ///
+            /// - Throws: An error if `self` is not `.contentTooLarge`.
+            /// - SeeAlso: `.contentTooLarge`.
+            public var contentTooLarge: Components.Responses.InferencePayloadTooLarge {
+                get throws {
+                    switch self {
+                    case let .contentTooLarge(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "contentTooLarge",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The body's `Content-Encoding` is not gzip or deflate.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/415`.
+            ///
+            /// HTTP response code: `415 unsupportedMediaType`.
+            case unsupportedMediaType(Components.Responses.InferenceUnsupportedContentCoding)
+            /// The associated value of the enum case if `self` is `.unsupportedMediaType`.
+            ///
+            /// - Throws: An error if `self` is not `.unsupportedMediaType`.
+            /// - SeeAlso: `.unsupportedMediaType`.
+            public var unsupportedMediaType: Components.Responses.InferenceUnsupportedContentCoding {
+                get throws {
+                    switch self {
+                    case let .unsupportedMediaType(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unsupportedMediaType",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The compute queue is full; retry after `Retry-After` seconds.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/429`.
+            ///
+            /// HTTP response code: `429 tooManyRequests`.
+            case tooManyRequests(Components.Responses.InferenceTooManyRequests)
+            /// The associated value of the enum case if `self` is `.tooManyRequests`.
+            ///
+            /// - Throws: An error if `self` is not `.tooManyRequests`.
+            /// - SeeAlso: `.tooManyRequests`.
+            public var tooManyRequests: Components.Responses.InferenceTooManyRequests {
+                get throws {
+                    switch self {
+                    case let .tooManyRequests(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "tooManyRequests",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Shutting down, or the memory budget has no room; retry later.
+            ///
+            /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.InferenceServiceUnavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.InferenceServiceUnavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case binary
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                case "application/octet-stream":
+                    self = .binary
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                case .binary:
+                    return "application/octet-stream"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json,
+                    .binary
+                ]
+            }
+        }
+    }
 }

@@ -366,6 +366,76 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /openapi.yaml`.
     /// - Remark: Generated from `#/paths//openapi.yaml/get(openapi)`.
     func openapi(_ input: Operations.Openapi.Input) async throws -> Operations.Openapi.Output
+    /// Server metadata (Open Inference Protocol)
+    ///
+    /// The Open Inference Protocol's server metadata: the server's name, version and protocol extensions (`binary_tensor_data`: Triton's binary tensor data).
+    ///
+    /// - Remark: HTTP `GET /v2`.
+    /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)`.
+    func inferenceServerMetadata(_ input: Operations.InferenceServerMetadata.Input) async throws -> Operations.InferenceServerMetadata.Output
+    /// Server liveness (Open Inference Protocol)
+    ///
+    /// `{"live": true}` while the process serves HTTP, as `GET /health/live`.
+    ///
+    /// - Remark: HTTP `GET /v2/health/live`.
+    /// - Remark: Generated from `#/paths//v2/health/live/get(inferenceServerLive)`.
+    func inferenceServerLive(_ input: Operations.InferenceServerLive.Input) async throws -> Operations.InferenceServerLive.Output
+    /// Server readiness (Open Inference Protocol)
+    ///
+    /// `{"ready": true}` while the server serves inference (stored networks live in this process's memory; once it shuts down it refuses new connections).
+    ///
+    /// - Remark: HTTP `GET /v2/health/ready`.
+    /// - Remark: Generated from `#/paths//v2/health/ready/get(inferenceServerReady)`.
+    func inferenceServerReady(_ input: Operations.InferenceServerReady.Input) async throws -> Operations.InferenceServerReady.Output
+    /// A stored network's metadata (Open Inference Protocol)
+    ///
+    /// The stored network `name` as a model: its versions, platform, and one input and one output tensor, FP64, with -1 for the batch.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)`.
+    func inferenceModelMetadata(_ input: Operations.InferenceModelMetadata.Input) async throws -> Operations.InferenceModelMetadata.Output
+    /// A stored network version's metadata (Open Inference Protocol)
+    ///
+    /// As `GET /v2/models/{name}`, for one version (404 if there is none).
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)`.
+    func inferenceModelVersionMetadata(_ input: Operations.InferenceModelVersionMetadata.Input) async throws -> Operations.InferenceModelVersionMetadata.Output
+    /// Whether a stored network is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored network; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)`.
+    func inferenceModelReady(_ input: Operations.InferenceModelReady.Input) async throws -> Operations.InferenceModelReady.Output
+    /// Whether a stored network version is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored version; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)`.
+    func inferenceModelVersionReady(_ input: Operations.InferenceModelVersionReady.Input) async throws -> Operations.InferenceModelVersionReady.Output
+    /// Inference on a stored network's latest version (Open Inference Protocol)
+    ///
+    /// The stored network's output for a batch of samples, exactly `/forward`'s. One
+    /// input, `input` (`[batch, inputs]`, FP64 or FP32, flat row-major `data`), one
+    /// output, `output`. With `Inference-Header-Content-Length` (Triton's binary
+    /// tensor data extension) the body's first bytes are the JSON and raw
+    /// little-endian tensors follow; outputs asked for with `binary_data` (or
+    /// `binary_data_output`) come back raw after the JSON, as
+    /// `application/octet-stream`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)`.
+    func inferenceInfer(_ input: Operations.InferenceInfer.Input) async throws -> Operations.InferenceInfer.Output
+    /// Inference on one version of a stored network (Open Inference Protocol)
+    ///
+    /// As `POST /v2/models/{name}/infer`, on the version named (404 if there is none).
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/versions/{version}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)`.
+    func inferenceInferVersion(_ input: Operations.InferenceInferVersion.Input) async throws -> Operations.InferenceInferVersion.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -900,6 +970,134 @@ extension APIProtocol {
     /// - Remark: Generated from `#/paths//openapi.yaml/get(openapi)`.
     public func openapi(headers: Operations.Openapi.Input.Headers = .init()) async throws -> Operations.Openapi.Output {
         try await openapi(Operations.Openapi.Input(headers: headers))
+    }
+    /// Server metadata (Open Inference Protocol)
+    ///
+    /// The Open Inference Protocol's server metadata: the server's name, version and protocol extensions (`binary_tensor_data`: Triton's binary tensor data).
+    ///
+    /// - Remark: HTTP `GET /v2`.
+    /// - Remark: Generated from `#/paths//v2/get(inferenceServerMetadata)`.
+    public func inferenceServerMetadata(headers: Operations.InferenceServerMetadata.Input.Headers = .init()) async throws -> Operations.InferenceServerMetadata.Output {
+        try await inferenceServerMetadata(Operations.InferenceServerMetadata.Input(headers: headers))
+    }
+    /// Server liveness (Open Inference Protocol)
+    ///
+    /// `{"live": true}` while the process serves HTTP, as `GET /health/live`.
+    ///
+    /// - Remark: HTTP `GET /v2/health/live`.
+    /// - Remark: Generated from `#/paths//v2/health/live/get(inferenceServerLive)`.
+    public func inferenceServerLive(headers: Operations.InferenceServerLive.Input.Headers = .init()) async throws -> Operations.InferenceServerLive.Output {
+        try await inferenceServerLive(Operations.InferenceServerLive.Input(headers: headers))
+    }
+    /// Server readiness (Open Inference Protocol)
+    ///
+    /// `{"ready": true}` while the server serves inference (stored networks live in this process's memory; once it shuts down it refuses new connections).
+    ///
+    /// - Remark: HTTP `GET /v2/health/ready`.
+    /// - Remark: Generated from `#/paths//v2/health/ready/get(inferenceServerReady)`.
+    public func inferenceServerReady(headers: Operations.InferenceServerReady.Input.Headers = .init()) async throws -> Operations.InferenceServerReady.Output {
+        try await inferenceServerReady(Operations.InferenceServerReady.Input(headers: headers))
+    }
+    /// A stored network's metadata (Open Inference Protocol)
+    ///
+    /// The stored network `name` as a model: its versions, platform, and one input and one output tensor, FP64, with -1 for the batch.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/get(inferenceModelMetadata)`.
+    public func inferenceModelMetadata(
+        path: Operations.InferenceModelMetadata.Input.Path,
+        headers: Operations.InferenceModelMetadata.Input.Headers = .init()
+    ) async throws -> Operations.InferenceModelMetadata.Output {
+        try await inferenceModelMetadata(Operations.InferenceModelMetadata.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// A stored network version's metadata (Open Inference Protocol)
+    ///
+    /// As `GET /v2/models/{name}`, for one version (404 if there is none).
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/get(inferenceModelVersionMetadata)`.
+    public func inferenceModelVersionMetadata(
+        path: Operations.InferenceModelVersionMetadata.Input.Path,
+        headers: Operations.InferenceModelVersionMetadata.Input.Headers = .init()
+    ) async throws -> Operations.InferenceModelVersionMetadata.Output {
+        try await inferenceModelVersionMetadata(Operations.InferenceModelVersionMetadata.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Whether a stored network is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored network; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/ready/get(inferenceModelReady)`.
+    public func inferenceModelReady(
+        path: Operations.InferenceModelReady.Input.Path,
+        headers: Operations.InferenceModelReady.Input.Headers = .init()
+    ) async throws -> Operations.InferenceModelReady.Output {
+        try await inferenceModelReady(Operations.InferenceModelReady.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Whether a stored network version is ready (Open Inference Protocol)
+    ///
+    /// `{"name": ..., "ready": true}` for a stored version; 404 for none.
+    ///
+    /// - Remark: HTTP `GET /v2/models/{name}/versions/{version}/ready`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/ready/get(inferenceModelVersionReady)`.
+    public func inferenceModelVersionReady(
+        path: Operations.InferenceModelVersionReady.Input.Path,
+        headers: Operations.InferenceModelVersionReady.Input.Headers = .init()
+    ) async throws -> Operations.InferenceModelVersionReady.Output {
+        try await inferenceModelVersionReady(Operations.InferenceModelVersionReady.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Inference on a stored network's latest version (Open Inference Protocol)
+    ///
+    /// The stored network's output for a batch of samples, exactly `/forward`'s. One
+    /// input, `input` (`[batch, inputs]`, FP64 or FP32, flat row-major `data`), one
+    /// output, `output`. With `Inference-Header-Content-Length` (Triton's binary
+    /// tensor data extension) the body's first bytes are the JSON and raw
+    /// little-endian tensors follow; outputs asked for with `binary_data` (or
+    /// `binary_data_output`) come back raw after the JSON, as
+    /// `application/octet-stream`.
+    ///
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/infer/post(inferenceInfer)`.
+    public func inferenceInfer(
+        path: Operations.InferenceInfer.Input.Path,
+        headers: Operations.InferenceInfer.Input.Headers = .init(),
+        body: Components.RequestBodies.Inference
+    ) async throws -> Operations.InferenceInfer.Output {
+        try await inferenceInfer(Operations.InferenceInfer.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Inference on one version of a stored network (Open Inference Protocol)
+    ///
+    /// As `POST /v2/models/{name}/infer`, on the version named (404 if there is none).
+    ///
+    /// - Remark: HTTP `POST /v2/models/{name}/versions/{version}/infer`.
+    /// - Remark: Generated from `#/paths//v2/models/{name}/versions/{version}/infer/post(inferenceInferVersion)`.
+    public func inferenceInferVersion(
+        path: Operations.InferenceInferVersion.Input.Path,
+        headers: Operations.InferenceInferVersion.Input.Headers = .init(),
+        body: Components.RequestBodies.Inference
+    ) async throws -> Operations.InferenceInferVersion.Output {
+        try await inferenceInferVersion(Operations.InferenceInferVersion.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
     }
 }
 

@@ -1,13 +1,14 @@
 import Hummingbird
 
 /// With an API key configured, every route but the probes (/health, /health/live,
-/// /health/ready) and CORS preflights
+/// /health/ready, and the Open Inference Protocol's /v2/health/live and /v2/health/ready)
+/// and CORS preflights
 /// needs `Authorization: Bearer <key>`; otherwise a 401 problem.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let key: [UInt8]
-    static let probes: Set<String> = ["/health", "/health/live", "/health/ready"]
+    static let probes: Set<String> = ["/health", "/health/live", "/health/ready", "/v2/health/live", "/v2/health/ready"]
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
