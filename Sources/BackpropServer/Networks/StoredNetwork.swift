@@ -44,7 +44,7 @@ struct StoredNetwork: Sendable {
             ("name", .string(name)),
             ("version", .unsigned(UInt64(version))),
             ("etag", .string(etag)),
-            ("created_at", .string(Self.timestamp(createdAt))),
+            ("created_at", .string(JobSnapshot.timestamp(createdAt))),
             ("inputs", .unsigned(UInt64(network.inputs))),
             ("outputs", .unsigned(UInt64(network.outputs))),
             ("parameters", .unsigned(UInt64(network.parameterCount))),
@@ -59,9 +59,6 @@ struct StoredNetwork: Sendable {
         return .object(fields)
     }
 
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
 }
 
 /// What a version holds: the network, how each layer is written (vector shorthand or
