@@ -62,7 +62,10 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     let compute = ComputeController(
         pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
         inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs,
-        networks: networks)
+        networks: networks,
+        inference: NetworkInference(
+            pool: pool, batchMaxSize: configuration.batchMaxSize,
+            batchMaxWaitMicroseconds: configuration.batchMaxWaitMicroseconds))
     compute.addRoutes(to: router)
     NetworkController(
         store: networks, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,

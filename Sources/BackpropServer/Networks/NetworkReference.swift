@@ -63,6 +63,8 @@ struct ResolvedNetworks: Sendable {
 
     subscript(reference: NetworkReference) -> StoredNetwork? { networks[reference] }
 
+    var isEmpty: Bool { networks.isEmpty }
+
     /// Fetches the network `body` names, if it names one: 404 if there is none.
     static func resolve(_ body: JSONValue, from store: any NetworkStore) async throws(Problem) -> ResolvedNetworks {
         guard let reference = try NetworkReference.find(in: body) else { return ResolvedNetworks() }
