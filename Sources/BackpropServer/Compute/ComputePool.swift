@@ -162,9 +162,7 @@ public final class ComputePool: Sendable {
     }
 
     /// Gives back `count` places taken by `admit`.
-    public func release(_ count: Int = 1) {
-        state.withLockedValue { $0.admitted -= count }
-    }
+    public func release(_ count: Int = 1) { state.withLockedValue { $0.admitted -= count } }
 
     /// Queues `job` for computations already admitted (`admit`), taking no place: its
     /// submitter holds one for it until it starts (or `withdraw`s it). `job(true)` runs
