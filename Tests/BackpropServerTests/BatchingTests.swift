@@ -85,7 +85,8 @@ import Testing
         var generator = SeededGenerator(seed: 9)
         let inputs = try (0..<12).map { _ in try Matrix(rows: 1, columns: 784, storage: Self.random(784, &generator)) }
         let tasks = inputs.map { input in Task { try await inference.forward(stored, input) } }
-        while pool.waiting < inputs.count { await Task.yield() }
+        // Every call admitted and in the batch (admitted first, then joined).
+        while inference.batcher?.pending ?? 0 < inputs.count { await Task.yield() }
         // The first caller opened the batch, whose job waits in the queue: cancel it and two more.
         for index in [0, 5, 11] { tasks[index].cancel() }
         for index in [0, 5, 11] { await #expect(throws: CancellationError.self) { try await tasks[index].value } }

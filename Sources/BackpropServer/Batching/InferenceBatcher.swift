@@ -64,6 +64,9 @@ final class InferenceBatcher: Sendable {
     /// Batches started so far, and the calls they answered.
     var started: (batches: Int, calls: Int) { state.withLockedValue { $0.started } }
 
+    /// Calls in a batch and not yet answered.
+    var pending: Int { state.withLockedValue { $0.callers.count } }
+
     /// The last layer's output for `input` (`rows` below `maxRows`, checked by the
     /// caller to be the network's width and finite), computed in a batch.
     func forward(_ stored: StoredNetwork, _ input: Matrix) async throws -> Matrix {
