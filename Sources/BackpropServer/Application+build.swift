@@ -59,13 +59,14 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         delivery: delivery, grace: grace)
     jobs.addRoutes(to: router)
     let networks = makeNetworkStore(configuration, budget: budget)
+    // Stored-network inference, batching concurrent calls (one batcher for every route).
+    let inference = NetworkInference(
+        pool: pool, batchMaxSize: configuration.batchMaxSize,
+        batchMaxWaitMicroseconds: configuration.batchMaxWaitMicroseconds)
     let compute = ComputeController(
         pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
         inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs,
-        networks: networks,
-        inference: NetworkInference(
-            pool: pool, batchMaxSize: configuration.batchMaxSize,
-            batchMaxWaitMicroseconds: configuration.batchMaxWaitMicroseconds))
+        networks: networks, inference: inference)
     compute.addRoutes(to: router)
     NetworkController(
         store: networks, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
