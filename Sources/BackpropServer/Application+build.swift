@@ -62,10 +62,14 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
         delivery: delivery, grace: grace, networks: networks)
     jobs.addRoutes(to: router)
+    // Stored-network inference, batching concurrent calls (one batcher for every route).
+    let inference = NetworkInference(
+        pool: pool, batchMaxSize: configuration.batchMaxSize,
+        batchMaxWaitMicroseconds: configuration.batchMaxWaitMicroseconds)
     let compute = ComputeController(
         pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize, delivery: delivery,
         inlineWork: configuration.inlineWork, inlineBodySize: configuration.inlineBodySize, jobs: jobs,
-        networks: networks)
+        networks: networks, inference: inference)
     compute.addRoutes(to: router)
     NetworkController(
         store: networks, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
@@ -73,7 +77,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     )
     .addRoutes(to: router)
     InferenceController(
-        store: networks, inference: NetworkInference(pool: pool), pool: pool,
+        store: networks, inference: inference, pool: pool,
         maximumBodySize: configuration.maximumBodySize, inlineBodySize: configuration.inlineBodySize, delivery: delivery
     )
     .addRoutes(to: router)

@@ -27,6 +27,14 @@ public struct Configuration: Sendable {
     public var inlineWork = 128
     /// Bodies above this many bytes always go to the pool (parsing them is work too).
     public var inlineBodySize = 2048
+    /// Dynamic batching: concurrent inference requests for the same stored network
+    /// version (`/forward` without `trace`) are gathered into one matrix product of at
+    /// most this many samples, each answered with the bits it would get alone. 1: off.
+    public var batchMaxSize = 1
+    /// Microseconds a batch waits for more requests before it is submitted to the
+    /// compute pool; it still takes requests while it waits there for a thread. 0:
+    /// submitted at once, so batches form only while the pool is busy.
+    public var batchMaxWaitMicroseconds = 0
     /// Origins allowed by CORS; nil allows any origin.
     public var corsOrigins: [String]? = nil
     /// Training jobs waiting to start (429 above it); at most `computeThreads` run at once.

@@ -52,6 +52,19 @@ struct Backprop: AsyncParsableCommand {
         """)
     var inlineWork = environment("INLINE_WORK").flatMap(Int.init) ?? Self.defaults.inlineWork
 
+    @Option(help: """
+        Dynamic batching: concurrent inference requests for the same stored network version \
+        (/forward without trace) are gathered into one matrix product of at most this many \
+        samples; 1: off (BACKPROP_BATCH_MAX_SIZE).
+        """)
+    var batchMaxSize = environment("BATCH_MAX_SIZE").flatMap(Int.init) ?? Self.defaults.batchMaxSize
+
+    @Option(help: """
+        Microseconds a batch waits for more requests before it goes to the compute pool (it \
+        still takes requests until a thread starts it); 0: at once (BACKPROP_BATCH_MAX_WAIT_US).
+        """)
+    var batchMaxWaitUs = environment("BATCH_MAX_WAIT_US").flatMap(Int.init) ?? Self.defaults.batchMaxWaitMicroseconds
+
     @Option(help: "Training jobs that may wait to start; beyond that is a 429 (BACKPROP_JOB_QUEUE).")
     var jobQueue = environment("JOB_QUEUE").flatMap(Int.init) ?? Self.defaults.jobQueue
 
@@ -134,13 +147,14 @@ struct Backprop: AsyncParsableCommand {
             ("--max-body-size", maxBodySize), ("--max-parameters", maxParameters), ("--train-budget", trainBudget),
             ("--compute-threads", computeThreads), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
             ("--lease-seconds", leaseSeconds), ("--heartbeat-seconds", heartbeatSeconds), ("--max-attempts", maxAttempts),
-            ("--checkpoint-seconds", checkpointSeconds),
+            ("--checkpoint-seconds", checkpointSeconds), ("--batch-max-size", batchMaxSize),
         ] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
         for (name, value) in [
             ("--compute-queue", computeQueue), ("--job-queue", jobQueue), ("--jobs-kept", jobsKept),
             ("--job-retention", jobRetention), ("--shutdown-grace", shutdownGrace), ("--inline-work", inlineWork),
+            ("--batch-max-wait-us", batchMaxWaitUs),
         ] where value < 0 {
             throw ValidationError("\(name) must be at least 0")
         }
@@ -186,6 +200,8 @@ struct Backprop: AsyncParsableCommand {
         configuration.memoryBudget = memoryBudget
         configuration.networkMemory = networkMemory
         configuration.inlineWork = inlineWork
+        configuration.batchMaxSize = batchMaxSize
+        configuration.batchMaxWaitMicroseconds = batchMaxWaitUs
         try await buildApplication(configuration).runService()
     }
 }

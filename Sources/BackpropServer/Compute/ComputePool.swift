@@ -4,7 +4,6 @@ import Dispatch
 import Foundation
 import Metrics
 import NIOConcurrencyHelpers
-import ServiceLifecycle
 
 /// A bounded pool of threads for CPU-bound work, off the event loops and off the
 /// handlers' tasks.
@@ -156,6 +155,40 @@ public final class ComputePool: Sendable {
         return try result.get()
     }
 
+    /// Admits a computation to run later in a batch (`submitAdmitted`): it holds a
+    /// place until `release`. Refuses as `run` does (429 when full, 503 once stopped).
+    public func admit() throws {
+        if let refusal = submit(nil, flag: CancellationFlag()) { throw refusal }
+    }
+
+    /// Gives back `count` places taken by `admit`.
+    public func release(_ count: Int = 1) { state.withLockedValue { $0.admitted -= count } }
+
+    /// Queues `job` for computations already admitted (`admit`), taking no place: its
+    /// submitter holds one for it until it starts (or `withdraw`s it). `job(true)` runs
+    /// on a pool thread, `job(false)` at once if the pool stopped or when `withdraw`
+    /// takes it out of the queue. It returns the places to give back and what to do
+    /// once they are (resume its callers: the counts settle first, as with `run`).
+    public func submitAdmitted(
+        cancellation: CancellationFlag,
+        _ job: @escaping @Sendable (_ run: Bool) -> (release: Int, then: () -> Void)
+    ) {
+        let wrapped: Job = { [self] run in
+            let (count, then) = job(run)
+            state.withLockedValue { state in
+                if run { state.running -= 1 }
+                state.admitted -= count
+            }
+            then()
+        }
+        let queued = state.withLockedValue { state -> Bool in
+            guard !state.stopped else { return false }
+            state.enqueue(wrapped, flag: cancellation)
+            return true
+        }
+        if queued { jobsReady.signal() } else { wrapped(false) }
+    }
+
     /// Takes a queued computation out of the queue once its flag is raised: it fails
     /// with `CancellationError` at once instead of waiting for a thread. Does nothing
     /// if the computation is not queued (a running one stops at its next batch).
@@ -198,20 +231,21 @@ public final class ComputePool: Sendable {
             detail: "the service is shutting down and takes no new computations", headers: [.retryAfter: "1"])
     }
 
-    /// Admits and queues `job`, or says why not (a 503 once stopped, a 429 when full,
-    /// a `CancellationError` if its flag is already raised: `withdraw` may have come first).
-    private func submit(_ job: @escaping Job, flag: CancellationFlag) -> (any Error)? {
+    /// Admits and queues `job` (only admits when nil), or says why not (a 503 once
+    /// stopped, a 429 when full, a `CancellationError` if its flag is already raised:
+    /// `withdraw` may have come first).
+    private func submit(_ job: Job?, flag: CancellationFlag) -> (any Error)? {
         let admitted = state.withLockedValue { state -> Bool? in
             guard !state.stopped else { return nil }
             guard !flag.isCancelled else { return false }
             guard state.admitted < threads + queue else { return false }
             state.admitted += 1
-            state.enqueue(job, flag: flag)
+            if let job { state.enqueue(job, flag: flag) }
             return true
         }
         switch admitted {
         case true?:
-            jobsReady.signal()
+            if job != nil { jobsReady.signal() }
             return nil
         case false?: return flag.isCancelled ? CancellationError() : Self.busy(threads: threads, queue: queue)
         case nil: return Self.stopped
@@ -260,16 +294,5 @@ public final class ComputePool: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             exited.notify(queue: .global()) { continuation.resume() }
         }
-    }
-}
-
-/// Keeps the pool's threads for the life of the application and stops them
-/// after the server has drained (services shut down in reverse order).
-struct ComputePoolService: Service {
-    let pool: ComputePool
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await pool.shutdown()
     }
 }

@@ -21,10 +21,18 @@ struct ComputeController {
     let jobs: JobController
     /// Where `{"name": …}` networks are fetched from and `save_as` stores to.
     let networks: any NetworkStore
+    /// Computes /forward on a stored network without `trace`, batching concurrent requests.
+    let inference: NetworkInference
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/forward") { request, context in
-            try await compute(request, context, inline: true) { body, stored, _ in
+            try await compute(
+                request, context, inline: true,
+                stored: { body, stored in
+                    try await ForwardWire.respond(to: body, limits: limits, networks: stored, inference: inference)
+                        .map { Computed($0) }
+                }
+            ) { body, stored, _ in
                 Computed(try ForwardWire.respond(to: body, limits: limits, networks: stored))
             }
         }
@@ -64,10 +72,13 @@ struct ComputeController {
     /// Collects the body, then parses, computes and encodes (or prepares to stream) on the pool.
     /// With `inline`, a small body whose work is small is served right here instead
     /// (still admitted by the pool). With `stopsWithClient`, the computation's flag is
-    /// raised when the connection closes.
+    /// raised when the connection closes. A body naming a stored network is first
+    /// offered to `stored`, which may answer it itself (its small answer is then
+    /// encoded here, on the handler's task).
     func compute(
         _ request: Request, _ context: AppRequestContext, inline: Bool = false, stopsWithClient: Bool = false,
         precondition: WritePrecondition = .none, rewrite: (@Sendable (JSONValue) throws(Problem) -> JSONValue)? = nil,
+        stored answerStored: (@Sendable (JSONValue, ResolvedNetworks) async throws -> Computed?)? = nil,
         _ body: @escaping @Sendable (JSONValue, ResolvedNetworks, CancellationFlag) throws -> Computed
     ) async throws -> Response {
         let pretty = try request.prettyFlag()
@@ -83,15 +94,18 @@ struct ComputeController {
             }
             let json = try buffer.readableBytes <= inlineBodySize ? read(CancellationFlag()) : await pool.run(read)
             stored = try await ResolvedNetworks.resolve(json, from: networks)
+            if precondition != .none, let latest = stored.single {
+                // Before computing: a write that would be refused is not worth the work.
+                try precondition.check(latest.name, latest: latest)
+            }
             parsed = json
         } else {
             parsed = nil
             stored = ResolvedNetworks()
         }
-        /// The computation's answer, checked and prepared for sending; or its JSON
+        /// A computation's answer, checked and prepared for sending; or its JSON
         /// when a network is to be stored first.
-        @Sendable func answer(_ json: JSONValue, _ cancellation: CancellationFlag) throws -> Prepared {
-            let computed = try body(json, stored, cancellation)
+        @Sendable func prepare(_ computed: Computed) throws -> Prepared {
             // The last guard of "no response ever holds NaN or infinity".
             guard !computed.json.containsNonFinite else {
                 throw Problem(
@@ -100,6 +114,9 @@ struct ComputeController {
             }
             if computed.save != nil { return .save(computed) }
             return .answer(try Answer(computed.json, pretty: pretty, reservation: reservation))
+        }
+        @Sendable func answer(_ json: JSONValue, _ cancellation: CancellationFlag) throws -> Prepared {
+            try prepare(try body(json, stored, cancellation))
         }
         /// Stores what is to be stored, then answers.
         func respond(_ prepared: Prepared) async throws -> Response {
@@ -111,6 +128,9 @@ struct ComputeController {
                 let answer = try await pool.run { _ in try Answer(json, pretty: pretty, reservation: reservation) }
                 return delivery.response(answer, reservation: reservation, channel: context.channel)
             }
+        }
+        if let parsed, let answerStored, let computed = try await answerStored(parsed, stored) {
+            return try await respond(try prepare(computed))
         }
         if inline, inlineWork > 0, buffer.readableBytes <= inlineBodySize {
             let json = try parsed ?? RequestBody.json(buffer.readableBytesView)

@@ -50,11 +50,16 @@ struct NetworkController {
         router.post("/networks/:name/train") { request, context in
             let name = try NetworkName.checked(context.parameters.get("name") ?? "")
             let precondition = try Self.precondition(request)
-            guard let latest = try await store.get(name, version: nil) else { throw Problem.noSuchNetwork(name) }
-            // Fail before training, not only when storing, if the latest is already another.
-            try precondition.check(name, latest: latest)
-            return try await compute.train(request, context, precondition: precondition) { json throws(Problem) in
-                try Self.continuing(name, version: latest.version, json)
+            // The body is read and the latest version fetched first; with If-Match, the
+            // training starts only if that is still the version named, and its result
+            // is stored only if it still is then.
+            do {
+                return try await compute.train(request, context, precondition: precondition) { json throws(Problem) in
+                    try Self.continuing(name, json)
+                }
+            } catch var problem as Problem where problem.status == .notFound {
+                problem.pointer = nil  // the name is the path's, not a field's
+                throw problem
             }
         }
     }
@@ -96,16 +101,16 @@ struct NetworkController {
         return response
     }
 
-    /// The body of POST /networks/{name}/train as a /train body: the stored version
-    /// (the latest when the request came), saved back under its own name.
-    static func continuing(_ name: String, version: Int, _ json: JSONValue) throws(Problem) -> JSONValue {
+    /// The body of POST /networks/{name}/train as a /train body: the latest stored
+    /// version, saved back under its own name.
+    static func continuing(_ name: String, _ json: JSONValue) throws(Problem) -> JSONValue {
         guard case .object(var fields) = json else { throw Node(json).typeError("an object") }
         for key in ["network", "save_as"] where json[key] != nil {
             throw Problem.badShape(
                 "\(key) is not taken here: the network is the stored one, and the result is its next version",
                 at: JSONPointer([key]))
         }
-        fields.append(("network", .object([("name", .string(name)), ("version", .unsigned(UInt64(version)))])))
+        fields.append(("network", .object([("name", .string(name))])))
         fields.append(("save_as", .string(name)))
         return .object(fields)
     }

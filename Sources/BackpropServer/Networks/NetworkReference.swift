@@ -63,6 +63,11 @@ struct ResolvedNetworks: Sendable {
 
     subscript(reference: NetworkReference) -> StoredNetwork? { networks[reference] }
 
+    /// The one network fetched, if exactly one was.
+    var single: StoredNetwork? { networks.count == 1 ? networks.first?.value : nil }
+
+    var isEmpty: Bool { networks.isEmpty }
+
     /// Fetches the network `body` names, if it names one: 404 if there is none.
     static func resolve(_ body: JSONValue, from store: any NetworkStore) async throws(Problem) -> ResolvedNetworks {
         guard let reference = try NetworkReference.find(in: body) else { return ResolvedNetworks() }
