@@ -38,7 +38,7 @@
 #   CONTRACT_VENV          the venv folder               (.build-contract-venv)
 #   CONTRACT_SCRATCH_PATH  swift build --scratch-path     (unset: .build)
 #   CONTRACT_SKIP_BUILD=1  use the already built binary
-#   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (1000)
+#   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (500)
 #   CONTRACT_SEED          schemathesis seed, for reproducible runs (20261129)
 #   CONTRACT_REPORT_DIR    where the JUnit report goes     (.build-contract-report)
 #   CONTRACT_TRAIN_BUDGET  the server's --train-budget     (10000000)
@@ -48,7 +48,7 @@ source .ci/lib.sh  # free_port, stop_server, wait_for_health
 
 readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
 readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
-readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-1000}
+readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-500}
 readonly SEED=${CONTRACT_SEED:-20261129}
 readonly REPORT_DIR=${CONTRACT_REPORT_DIR:-.build-contract-report}
 # Work units (epochs × samples × parameters) /train may do synchronously: seconds at most.

@@ -103,6 +103,8 @@ import Testing
             #expect(version1.headers[.eTag] == one)
             let notModified = try await client.execute(uri: "/networks/net-1", method: .get, headers: [.ifNoneMatch: twoTag])
             #expect(notModified.status == .notModified)
+            let badPretty = try await client.execute(uri: "/networks/net-1?pretty=2", method: .get, headers: [.ifNoneMatch: "*"])
+            #expect(badPretty.status == .badRequest)
             let forward = try JSONBody(try await client.post("/forward", #"{"network": {"name": "net-1"}, "input": [3, 4]}"#))
             #expect(forward["output"]?.numbers == [11])
             #expect(forward["stored_network"]?["version"]?.number == 2)

@@ -91,12 +91,13 @@ struct NetworkController {
 
     /// A version, with its ETag; 304 for a matching `If-None-Match`.
     private func show(_ stored: StoredNetwork, versions: [Int]?, _ request: Request, _ context: AppRequestContext) throws -> Response {
+        let pretty = try request.prettyFlag()  // a bad ?pretty is a 400 even when the answer would be a 304
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.tags(ifNoneMatch).contains(where: { $0 == "*" || Self.weakEqual($0, stored.etag) }) {
             return Response(status: .notModified, headers: [.eTag: stored.etag])
         }
         guard case .object(var fields) = stored.fullJSON else { throw Problem.internalError }
         if let versions { fields.append(("versions", .array(versions.map { .unsigned(UInt64($0)) }))) }
-        var response = try delivery.response(.object(fields), pretty: try request.prettyFlag(), channel: context.channel)
+        var response = try delivery.response(.object(fields), pretty: pretty, channel: context.channel)
         response.headers[.eTag] = stored.etag
         return response
     }
