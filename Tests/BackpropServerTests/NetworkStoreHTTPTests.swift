@@ -75,6 +75,10 @@ import Testing
                 uri: "/networks/xor/train", method: .post, headers: [.ifMatch: etag], body: ByteBuffer(string: "{\(Self.data)}"))
             #expect(stale.status == .preconditionFailed)
             #expect(stale.headers[.contentType] == "application/problem+json")
+            // A bad body is its 400 whatever the precondition.
+            let badBody = try await client.execute(
+                uri: "/networks/xor/train", method: .post, headers: [.ifMatch: etag], body: ByteBuffer(string: #"{"inputs": "x", "targets": [0]}"#))
+            #expect(badBody.status == .badRequest)
             let latest = try JSONBody(try await client.execute(uri: "/networks/xor", method: .get))
             #expect(latest["version"]?.number == 2)
             #expect(latest["versions"]?.numbers == [1, 2])

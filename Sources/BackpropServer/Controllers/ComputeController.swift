@@ -62,6 +62,11 @@ struct ComputeController {
             body, stored, cancellation in
             let start = ContinuousClock.now
             let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget, networks: stored)
+            if precondition != .none, let latest = stored.single {
+                // Once the body is known good, before training: a write that would be
+                // refused is not worth the work.
+                try precondition.check(latest.name, latest: latest)
+            }
             let result = try training.run(cancellation: cancellation)
             if result.stopped == .cancelled { throw CancellationError() }
             let json = training.json(result, durationMilliseconds: (ContinuousClock.now - start).milliseconds)
@@ -94,10 +99,6 @@ struct ComputeController {
             }
             let json = try buffer.readableBytes <= inlineBodySize ? read(CancellationFlag()) : await pool.run(read)
             stored = try await ResolvedNetworks.resolve(json, from: networks)
-            if precondition != .none, let latest = stored.single {
-                // Before computing: a write that would be refused is not worth the work.
-                try precondition.check(latest.name, latest: latest)
-            }
             parsed = json
         } else {
             parsed = nil
