@@ -127,7 +127,7 @@ func makeStores(
     }
     let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger)
     let networks = PostgresNetworkStore(
-        client: client, limits: limits, cacheLimit: networkMemory, budget: budget, logger: logger)
+        client: client, cacheLimit: networkMemory, budget: budget, logger: logger)
     let store = PostgresJobStore(
         url: url, client: client, networks: networks,
         settings: .init(

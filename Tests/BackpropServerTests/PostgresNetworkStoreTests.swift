@@ -21,8 +21,7 @@ struct PostgresNetworkStoreTests {
     /// A small network's content; `weight` tells versions apart.
     static func content(_ weight: Double = 0.5) throws -> NetworkContent {
         try NetworkContent(
-            json: Array("{\"layers\":[{\"weights\":[[\(weight),-0.6],[0.1,-0.2]]},{\"weights\":[0.1,-0.3]}]}".utf8),
-            limits: Limits())
+            json: Array("{\"layers\":[{\"weights\":[[\(weight),-0.6],[0.1,-0.2]]},{\"weights\":[0.1,-0.3]}]}".utf8))
     }
 
     /// `count` replicas' network stores on a new, migrated database; with `listening`
@@ -38,7 +37,7 @@ struct PostgresNetworkStoreTests {
             let clients = (0..<count).map { _ in PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: logger) }
             let stores = clients.map {
                 PostgresNetworkStore(
-                    client: $0, limits: Limits(), cacheLimit: 16 << 20, budget: MemoryBudget(total: 1 << 30), logger: logger)
+                    client: $0, cacheLimit: 16 << 20, budget: MemoryBudget(total: 1 << 30), logger: logger)
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (client, store) in zip(clients, stores) {
@@ -204,7 +203,7 @@ struct PostgresNetworkStoreTests {
         let url = try DatabaseURL("postgres://backprop:secret@127.0.0.1:\(port)/backprop?sslmode=disable")
         let client = PostgresClient(configuration: url.clientConfiguration(), backgroundLogger: Self.logger)
         let store = PostgresNetworkStore(
-            client: client, limits: Limits(), cacheLimit: 1 << 20, budget: MemoryBudget(total: 1 << 30), logger: Self.logger)
+            client: client, cacheLimit: 1 << 20, budget: MemoryBudget(total: 1 << 30), logger: Self.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             let content = try Self.content()

@@ -92,7 +92,7 @@ import Testing
         let json = try JSONParser.parse(Array(#"{"network": {"name": "xor"}, "epochs": 1}"#.utf8))
         let stored = StoredNetwork(
             name: "xor", version: 3, createdAt: Date(),
-            content: try NetworkContent(json: Array(#"{"layers":[{"weights":[0.5]}]}"#.utf8), limits: Limits()))
+            content: try NetworkContent(json: Array(#"{"layers":[{"weights":[0.5]}]}"#.utf8)))
         let text = String(decoding: JobController.canonicalBody(json, seed: 5, stored: stored), as: UTF8.self)
         #expect(text == #"{"network":{"name":"xor","version":3},"epochs":1,"seed":5}"#)
     }

@@ -15,11 +15,6 @@ struct NetworkReference: Sendable, Hashable {
         version = try object.optional("version")?.integer(in: 1...Int(Int32.max))
     }
 
-    init(name: String, version: Int?) {
-        self.name = name
-        self.version = version
-    }
-
     /// Whether the network object at `node` is a reference (it has a name).
     static func isReference(_ node: Node) -> Bool {
         node.value["name"] != nil
@@ -36,17 +31,7 @@ struct NetworkReference: Sendable, Hashable {
     /// Whether `bytes` can hold a reference at all: a quick scan for `"name"` that
     /// spares bodies without one a second look.
     static func mayAppear<Bytes: Collection<UInt8>>(in bytes: Bytes) -> Bool {
-        let key: [UInt8] = Array("\"name\"".utf8)
-        var matched = 0
-        for byte in bytes {
-            if byte == key[matched] {
-                matched += 1
-                if matched == key.count { return true }
-            } else {
-                matched = byte == key[0] ? 1 : 0
-            }
-        }
-        return false
+        bytes.firstRange(of: #""name""#.utf8) != nil
     }
 }
 

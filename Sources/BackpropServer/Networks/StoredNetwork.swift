@@ -81,7 +81,7 @@ struct NetworkContent: Sendable {
     }
 
     /// Reads stored JSON back (from the database): trusted, but checked all the same.
-    init(json bytes: [UInt8], limits: Limits) throws(Problem) {
+    init(json bytes: [UInt8]) throws(Problem) {
         let wire = try NetworkWire(Node(try RequestBody.json(bytes)))
         let (network, _) = try wire.build(maximumParameters: Int.max)
         self.network = network

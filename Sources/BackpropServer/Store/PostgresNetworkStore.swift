@@ -20,7 +20,6 @@ import PostgresNIO
 /// is a 503 with Retry-After, never a 500.
 final class PostgresNetworkStore: NetworkStore {
     let client: PostgresClient
-    let limits: Limits
     let logger: Logger
     let cache: NetworkCache
     private let reachable = NIOLockedValueBox(true)
@@ -28,9 +27,8 @@ final class PostgresNetworkStore: NetworkStore {
     private let parseCounter = Counter(label: "backprop_network_parses_total")
     private let errorCounter = Counter(label: "backprop_network_store_errors_total")
 
-    init(client: PostgresClient, limits: Limits, cacheLimit: Int, budget: MemoryBudget, logger: Logger) {
+    init(client: PostgresClient, cacheLimit: Int, budget: MemoryBudget, logger: Logger) {
         self.client = client
-        self.limits = limits
         self.logger = logger
         cache = NetworkCache(limit: cacheLimit, budget: budget)
     }
@@ -102,7 +100,7 @@ final class PostgresNetworkStore: NetworkStore {
         guard let json = try await database({ try await self.json(name, version: head.version) }) else { return nil }
         parseCount.withLockedValue { $0 += 1 }
         parseCounter.increment()
-        let content = try NetworkContent(json: json, limits: limits)
+        let content = try NetworkContent(json: json)
         let stored = StoredNetwork(name: name, version: head.version, createdAt: head.createdAt, content: content)
         cache.insert(stored)
         return stored
