@@ -1,6 +1,7 @@
 import CBackpropKernels
 import Metrics
 import NIOConcurrencyHelpers
+import NIOPosix
 import ServiceLifecycle
 
 /// One bound over everything the service holds on behalf of clients: request bodies
@@ -113,7 +114,12 @@ final class MemoryBudget: Service, Sendable {
     /// Every 2 s, once what is held has fallen 32 MiB below its peak since the last
     /// time, asks the allocator to give its free pages back: blocks under 1 MiB (an
     /// answer's rows, a body's pieces) otherwise stay in the process after a burst.
+    ///
+    /// `malloc_trim` walks every arena and may take tens of milliseconds after a burst,
+    /// so it runs on NIO's blocking-I/O pool, never on a thread that serves requests;
+    /// its time is `backprop_memory_trim_seconds` on /metrics.
     func run() async throws {
+        let trimTimer = Metrics.Timer(label: "backprop_memory_trim_seconds")
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: .seconds(2))
@@ -121,7 +127,11 @@ final class MemoryBudget: Service, Sendable {
                     defer { state.peakSinceTrim = state.all }
                     return state.peakSinceTrim - state.all >= 32 << 20
                 }
-                if fallen { _ = bp_release_free_memory() }
+                guard fallen else { continue }
+                let started = ContinuousClock.now
+                try await NIOThreadPool.singleton.runIfActive { _ = bp_release_free_memory() }
+                let elapsed = ContinuousClock.now - started
+                trimTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             }
         }
     }
