@@ -13,6 +13,7 @@
 #   BROWSER_VENV          the venv folder                    (.build-browser-venv)
 #   BROWSER_SCRATCH_PATH  swift build --scratch-path          (unset: .build)
 #   BROWSER_SKIP_BUILD=1  use the already built binary
+#   CI_PREPARE_ONLY=1     only Chromium and the venv, then exit (.ci/prepare.sh)
 #   BROWSER_ARTIFACTS     where screenshots and the server log go (.ci/artifacts)
 #   BROWSER_TESTS         run only the tests whose name contains this
 set -euo pipefail
@@ -32,8 +33,9 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q chromium chromium-driver fonts-dejavu-core
+    # Another step may hold the package lock (.ci/run prepares beside its builds): wait for it.
+    apt-get -o DPkg::Lock::Timeout=900 update -q
+    apt-get -o DPkg::Lock::Timeout=900 install -y -q chromium chromium-driver fonts-dejavu-core
 fi
 echo "$(chromium --version 2>/dev/null | head -n 1); $(chromedriver --version | head -n 1)"
 
@@ -44,6 +46,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r Tests/Browser/requirements.txt
 PY=$VENV/bin/python
 echo "selenium $("$PY" -c 'import selenium; print(selenium.__version__)')"
+[[ ${CI_PREPARE_ONLY:-0} == 1 ]] && { log "prepared"; exit 0; }
 
 build_flags=()
 if [[ -n ${BROWSER_SCRATCH_PATH:-} ]]; then

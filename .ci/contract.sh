@@ -38,7 +38,8 @@
 #   CONTRACT_VENV          the venv folder               (.build-contract-venv)
 #   CONTRACT_SCRATCH_PATH  swift build --scratch-path     (unset: .build)
 #   CONTRACT_SKIP_BUILD=1  use the already built binary
-#   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (500)
+#   CI_PREPARE_ONLY=1      only the venv, then exit (.ci/prepare.sh)
+#   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (300)
 #   CONTRACT_SEED          schemathesis seed, for reproducible runs (20261129)
 #   CONTRACT_REPORT_DIR    where the JUnit report goes     (.build-contract-report)
 #   CONTRACT_TRAIN_BUDGET  the server's --train-budget     (10000000)
@@ -48,7 +49,7 @@ source .ci/lib.sh  # free_port, stop_server, wait_for_health
 
 readonly SPEC=Sources/BackpropServer/Resources/openapi.yaml
 readonly VENV=${CONTRACT_VENV:-.build-contract-venv}
-readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-500}
+readonly MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-300}
 readonly SEED=${CONTRACT_SEED:-20261129}
 readonly REPORT_DIR=${CONTRACT_REPORT_DIR:-.build-contract-report}
 # Work units (epochs × samples × parameters) /train may do synchronously: seconds at most.
@@ -76,6 +77,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
 PY=$VENV/bin/python
 echo "schemathesis $("$VENV/bin/st" --version | awk '{print $NF}'), openapi-spec-validator $("$PY" -m pip show openapi-spec-validator | awk '/^Version:/{print $2}')"
+[[ ${CI_PREPARE_ONLY:-0} == 1 ]] && { log "prepared"; exit 0; }
 
 log "validate $SPEC"
 "$VENV/bin/openapi-spec-validator" "$SPEC"
@@ -85,8 +87,9 @@ if [[ -n ${CONTRACT_SCRATCH_PATH:-} ]]; then
     build_flags+=(--scratch-path "$CONTRACT_SCRATCH_PATH")
 fi
 if [[ ${CONTRACT_SKIP_BUILD:-0} != 1 ]]; then
-    log "swift build ${build_flags[*]}"
-    swift build "${build_flags[@]}"
+    # Only the server: the clients, benchmarks and fuzzer are not needed here.
+    log "swift build ${build_flags[*]} --product backprop"
+    swift build "${build_flags[@]}" --product backprop
 fi
 BIN=$(swift build "${build_flags[@]}" --show-bin-path)/backprop
 [[ -x $BIN ]] || { echo "contract: no server binary at $BIN" >&2; exit 1; }

@@ -30,6 +30,7 @@
 #   FUZZ_TIMEOUT        seconds one input may take                   (30)
 #   FUZZ_SCRATCH_PATH   swift build --scratch-path                   (.build-fuzz)
 #   FUZZ_SKIP_BUILD=1   use the binary already built
+#   CI_PREPARE_ONLY=1   only the build, then exit (.ci/prepare.sh)
 #   FUZZ_CORPUS         a folder to keep the grown corpus in between runs (unset: a
 #                       temporary copy of the seeds, deleted at the end)
 #   FUZZ_FINDINGS       where findings are saved                     (.build-fuzz-findings)
@@ -73,6 +74,7 @@ if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
 fi
 bin="$(swift build "${build_flags[@]}" --show-bin-path)/BackpropFuzz"
 [[ -x $bin ]] || { echo "fuzz: no binary at $bin"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
+[[ ${CI_PREPARE_ONLY:-0} == 1 ]] && { say "built"; exit 0; }
 
 mkdir -p "$findings"
 mkdir -p "$(dirname "$log")"

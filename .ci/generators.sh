@@ -20,6 +20,7 @@
 # Knobs (environment):
 #   GENERATORS_DIR         where the venv, the generator's clone and the output go (.build-generators)
 #   GENERATORS_SKIP_BUILD=1  use the already built debug server
+#   CI_PREPARE_ONLY=1        only the venv, then exit (.ci/prepare.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh  # free_port, stop_server, wait_for_health
@@ -49,6 +50,7 @@ log "python venv in $VENV"
 [[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}"
 PY=$VENV/bin/python
+[[ ${CI_PREPARE_ONLY:-0} == 1 ]] && { log "prepared"; exit 0; }
 
 log "openapi-python-client"
 rm -rf "$DIR/python-client"

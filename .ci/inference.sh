@@ -12,6 +12,7 @@
 # Knobs (environment):
 #   INFERENCE_VENV         the venv folder                  (.build-inference-venv)
 #   INFERENCE_SKIP_BUILD=1 use the already built debug server
+#   CI_PREPARE_ONLY=1      only the venv, then exit (.ci/prepare.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh  # free_port, stop_server, wait_for_health
@@ -29,6 +30,7 @@ log "python venv in $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PIP_PACKAGES[@]}" \
     || fail "pip could not install ${PIP_PACKAGES[*]}"
 PY=$VENV/bin/python
+[[ ${CI_PREPARE_ONLY:-0} == 1 ]] && { log "prepared"; exit 0; }
 
 if [[ ${INFERENCE_SKIP_BUILD:-0} != 1 ]]; then
     log "swift build --product backprop (debug)"
