@@ -1,6 +1,13 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// `BACKPROP_FUZZ=1 swift build --product BackpropFuzz` (.ci/fuzz.sh): this package's own
+// modules with libFuzzer's coverage and AddressSanitizer, the dependencies as in any
+// debug build, so the fuzzer's build reuses theirs and compiles only these modules again.
+let fuzzing = Context.environment["BACKPROP_FUZZ"] == "1"
+let fuzzSwift: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+let fuzzC: [CSetting] = fuzzing ? [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])] : []
+
 let package = Package(
     name: "backprop",
     platforms: [.macOS(.v15)],
@@ -41,13 +48,15 @@ let package = Package(
     targets: [
         .target(
             name: "CBackpropKernels",
-            cSettings: [.define("BP_OPENBLAS", .when(traits: ["OpenBLAS"]))],
+            cSettings: [.define("BP_OPENBLAS", .when(traits: ["OpenBLAS"]))] + fuzzC,
             linkerSettings: [.linkedLibrary("openblas", .when(traits: ["OpenBLAS"]))]
         ),
         // The JSON layer's number conversions: shortest text of a double (Schubfach) and
         // the nearest double of a decimal (Eisel–Lemire).
-        .target(name: "CBackpropJSON", exclude: ["generate_dtoa_tables.py", "generate_parse_tables.py"]),
-        .target(name: "BackpropCore", dependencies: ["CBackpropKernels"]),
+        .target(
+            name: "CBackpropJSON", exclude: ["generate_dtoa_tables.py", "generate_parse_tables.py"], cSettings: fuzzC
+        ),
+        .target(name: "BackpropCore", dependencies: ["CBackpropKernels"], swiftSettings: fuzzSwift),
         .target(
             name: "BackpropServer",
             dependencies: [
@@ -69,7 +78,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
-            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/Playground")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/Playground")],
+            swiftSettings: fuzzSwift
         ),
         // Sources/BackpropClient/Generated is swift-openapi-generator's output, committed
         // (regenerate with `bash .ci/generate-client.sh`; .ci/generators.sh checks it is up
@@ -103,8 +113,14 @@ let package = Package(
         // Counts the benchmark executable's heap allocations (its own malloc); nothing else links it.
         .target(name: "AllocationCounter", path: "Benchmarks/AllocationCounter"),
         // libFuzzer target over request decoding and validation: `bash .ci/fuzz.sh`
-        // (TESTING.md, Fuzzing). A plain build makes a stub that only prints how to run it.
-        .executableTarget(name: "BackpropFuzz", dependencies: ["BackpropServer"]),
+        // (TESTING.md, Fuzzing). A plain build makes a stub that only prints how to run it;
+        // BACKPROP_FUZZ=1 (above) makes the fuzzer.
+        .executableTarget(
+            name: "BackpropFuzz",
+            dependencies: ["BackpropServer"],
+            swiftSettings: fuzzing ? fuzzSwift + [.define("BACKPROP_FUZZ")] : [],
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
+        ),
         .target(
             name: "BackpropTestSupport",
             dependencies: [

@@ -2,10 +2,9 @@
 # Fuzzing: libFuzzer over request decoding and validation (TESTING.md, Fuzzing).
 #
 #   1. swift build of the BackpropFuzz product with libFuzzer and ASan (swiftc
-#      -sanitize=fuzzer,address, clang -fsanitize=fuzzer,address) into
-#      .build-fuzz: every module is instrumented, dependencies included, so the first
-#      build takes several minutes on the 2-core machine (about 2.5 idle), later ones
-#      seconds;
+#      -sanitize=fuzzer,address, clang -fsanitize=fuzzer-no-link,address) on this
+#      package's own modules, into .build-fuzz (FUZZ_SCRATCH_PATH): the first build
+#      there also builds the dependencies (in debug, not instrumented);
 #   2. the seeds of Tests/Fuzz/corpus/ copied to a temporary folder (the committed
 #      corpus never grows), then libFuzzer for FUZZ_SECONDS with the dictionary
 #      Tests/Fuzz/backprop.dict;
@@ -51,14 +50,15 @@ seeds=Tests/Fuzz/corpus
 started=$(date +%s)
 say() { printf '\n== fuzz: %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 
-# SwiftPM's --sanitize instruments every module, Swift and C (the matrix kernels), and
-# with `fuzzer` links libFuzzer's main() instead of renaming the target's entry point.
-# It passes swiftc `-sanitize=fuzzer -sanitize=address`, of which the Swift driver keeps
-# only the last (Swift code would get no coverage), hence -Xswiftc -sanitize=fuzzer,address
-# after them. BACKPROP_FUZZ turns on the target's LLVMFuzzerTestOneInput (without it,
-# BackpropFuzz is a stub for the normal build).
-build_flags=(-c debug --product BackpropFuzz --scratch-path "$scratch"
-    --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DBACKPROP_FUZZ)
+# BACKPROP_FUZZ=1 makes Package.swift give this package's own modules, Swift and C (the
+# matrix kernels, the JSON numbers), libFuzzer's coverage and ASan, link BackpropFuzz
+# with libFuzzer's main(), and turn on its LLVMFuzzerTestOneInput (without it,
+# BackpropFuzz is a stub for the normal build). The dependencies are built as in any
+# debug build: with FUZZ_SCRATCH_PATH=.build (as .ci/run does, after everything else
+# used that debug build) the fuzzer's build reuses them and compiles only these
+# modules again.
+export BACKPROP_FUZZ=1
+build_flags=(-c debug --product BackpropFuzz --scratch-path "$scratch")
 if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
     say "swift build ${build_flags[*]} (the first build takes several minutes)"
     # gold warns about every ASan helper symbol it cannot export: thousands of lines.

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # The suites' setup, run by .ci/run as a second lane beside its own builds and tests,
-# so that the downloads and the extra builds fill the time the main lane leaves a core
-# idle (linking, whole-module optimization) instead of adding to it:
+# so that the downloads and the generator's build fill the time the main lane's debug
+# build leaves a core idle (downloads, linking) instead of adding to it:
 #   1. the venvs of the contract, the generators and the OIP clients, and Chromium
-#      with the browser suite's venv; then `.build-ci-logs/prepared-venvs`;
+#      with the browser suite's venv;
 #   2. swift-openapi-generator's build, and the check that Sources/BackpropClient/
 #      Generated is what it makes of the spec (.ci/generate-client.sh --check);
-#   3. the fuzzer's sanitizer build (.build-fuzz).
 # Each step is the suite's own script with CI_PREPARE_ONLY=1, so a suite run alone
 # still sets itself up. Needs the package resolved first (`swift package resolve`), so
 # that two builds never resolve it at once.
@@ -17,15 +16,11 @@ started=$(date +%s)
 step() { printf '\n== prepare: %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 
 mkdir -p .build-ci-logs
-rm -f .build-ci-logs/prepared-venvs
 step "venvs"
 CI_PREPARE_ONLY=1 bash .ci/contract.sh
 CI_PREPARE_ONLY=1 bash .ci/generators.sh
 CI_PREPARE_ONLY=1 bash .ci/inference.sh
 CI_PREPARE_ONLY=1 bash .ci/browser.sh
-touch .build-ci-logs/prepared-venvs
 step "swift-openapi-generator"
 bash .ci/generate-client.sh --check
-step "the fuzzer's build"
-CI_PREPARE_ONLY=1 bash .ci/fuzz.sh
 step "done"

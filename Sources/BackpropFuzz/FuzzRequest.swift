@@ -40,6 +40,25 @@ let fuzzLimits = Limits(maximumParameters: 100_000, synchronousTrainingBudget: 1
 /// `BACKPROP_FUZZ_PRINT=1 .build-fuzz/debug/BackpropFuzz FILE...`.
 let printAnswers = getenv("BACKPROP_FUZZ_PRINT") != nil
 
+/// libFuzzer's driver (compiler-rt's FuzzerDriver.cpp), called from this target's own
+/// entry point: a debug build names an executable's entry point BackpropFuzz_main and
+/// makes `main` an alias of it, so libFuzzer's own main() is not the one that runs.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@main
+enum BackpropFuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzz(data, size) }))
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
