@@ -1,0 +1,191 @@
+/* The AVX2+FMA path over packed panels of both operands, BLIS style (issue 15).
+
+   A block of MC rows × KC values of p of A is copied into micro-panels of 6 rows
+   with p contiguous ([p][6]), zero-padded below the last row; an 8-column strip of
+   b's same KC rows is copied into a [p][8] panel, zero-padded right of the last
+   column. The micro-kernel keeps a 6 × 8 tile of c in twelve registers (two more
+   for b, one for a's broadcast) while p streams both panels: the b panel stays in
+   L1 while every micro-panel of the A block (in L2) passes over it.
+
+   Every element of c is still one chain of fused multiply-adds over p in order,
+   starting from 0 (or from c when accumulating) and continued across KC blocks
+   by storing the tile to c and loading it back; so the bits are those of the
+   unpacked AVX2 path, of AVX-512 and of any split of c across threads. Tiles cut
+   by the edges of c run on a local 6 × 8 copy. */
+
+#include "kernels_x86.h"
+
+#ifdef BP_X86
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BP_AVX2 __attribute__((target("avx2,fma")))
+
+enum { MR = 6, NR = 8, KC = 256, MC = 96 };
+
+#define TILE_LOAD(r)                                                    \
+    c##r##0 = _mm256_loadu_pd(c + (r) * ldc);                           \
+    c##r##1 = _mm256_loadu_pd(c + (r) * ldc + 4);
+#define TILE_STORE(r)                                                   \
+    _mm256_storeu_pd(c + (r) * ldc, c##r##0);                           \
+    _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);
+#define TILE_FMA(r, q)                                                  \
+    s = _mm256_broadcast_sd(ap + (q) * MR + (r));                       \
+    c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
+    c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
+#define TILE_STEP(q)                                                    \
+    b0 = _mm256_load_pd(bp + (q) * NR);                                 \
+    b1 = _mm256_load_pd(bp + (q) * NR + 4);                             \
+    TILE_FMA(0, q) TILE_FMA(1, q) TILE_FMA(2, q) TILE_FMA(3, q) TILE_FMA(4, q) TILE_FMA(5, q)
+
+/* c[0..6) × [0..8) (rows ldc apart) = its old value (load) or 0, then the kc steps. */
+BP_AVX2 static void micro_6x8(long kc, const double *restrict ap, const double *restrict bp, double *c, long ldc,
+                              int load) {
+    __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;
+    if (load) {
+        TILE_LOAD(0) TILE_LOAD(1) TILE_LOAD(2) TILE_LOAD(3) TILE_LOAD(4) TILE_LOAD(5)
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = _mm256_setzero_pd();
+        c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_pd();
+    }
+    long p = 0;
+    for (; p + 4 <= kc; p += 4) {
+        TILE_STEP(0) TILE_STEP(1) TILE_STEP(2) TILE_STEP(3)
+        ap += 4 * MR;
+        bp += 4 * NR;
+    }
+    for (; p < kc; p++) {
+        TILE_STEP(0)
+        ap += MR;
+        bp += NR;
+    }
+    TILE_STORE(0) TILE_STORE(1) TILE_STORE(2) TILE_STORE(3) TILE_STORE(4) TILE_STORE(5)
+}
+
+/* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
+BP_AVX2 static void micro_edge(long kc, const double *ap, const double *bp, double *c, long ldc, long rows,
+                               long cols, int load) {
+    _Alignas(32) double t[MR * NR] = {0};
+    if (load)
+        for (long r = 0; r < rows; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
+    micro_6x8(kc, ap, bp, t, NR, load);
+    for (long r = 0; r < rows; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
+}
+
+/* Rows [0, mc) and p in [0, kc) of A into micro-panels of [kc][6], zero-padded to a
+   multiple of 6 rows. The two layouts BackpropCore passes (a row-major A, a_col = 1,
+   and a transposed one, a_row = 1) copy with vectors; others element by element. */
+BP_AVX2 static void pack_a(const double *a, long a_row, long a_col, long mc, long kc, double *restrict out) {
+    for (long i = 0; i < mc; i += MR, out += MR * kc) {
+        const long rows = mc - i < MR ? mc - i : MR;
+        const double *ai = a + i * a_row;
+        long p = 0;
+        if (rows == MR && a_row == 1) {
+            for (; p < kc; p++) {
+                _mm256_storeu_pd(out + p * MR, _mm256_loadu_pd(ai + p * a_col));
+                _mm_storeu_pd(out + p * MR + 4, _mm_loadu_pd(ai + p * a_col + 4));
+            }
+        } else if (rows == MR && a_col == 1) {
+            for (; p + 4 <= kc; p += 4) {
+                const __m256d r0 = _mm256_loadu_pd(ai + p), r1 = _mm256_loadu_pd(ai + a_row + p);
+                const __m256d r2 = _mm256_loadu_pd(ai + 2 * a_row + p), r3 = _mm256_loadu_pd(ai + 3 * a_row + p);
+                const __m256d r4 = _mm256_loadu_pd(ai + 4 * a_row + p), r5 = _mm256_loadu_pd(ai + 5 * a_row + p);
+                /* 4 × 4 transpose of rows 0–3; rows 4 and 5 interleave in pairs. */
+                const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+                const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+                const __m256d u0 = _mm256_unpacklo_pd(r4, r5), u1 = _mm256_unpackhi_pd(r4, r5);
+                double *o = out + p * MR;
+                _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+                _mm_storeu_pd(o + 4, _mm256_castpd256_pd128(u0));
+                _mm256_storeu_pd(o + MR, _mm256_permute2f128_pd(t1, t3, 0x20));
+                _mm_storeu_pd(o + MR + 4, _mm256_castpd256_pd128(u1));
+                _mm256_storeu_pd(o + 2 * MR, _mm256_permute2f128_pd(t0, t2, 0x31));
+                _mm_storeu_pd(o + 2 * MR + 4, _mm256_extractf128_pd(u0, 1));
+                _mm256_storeu_pd(o + 3 * MR, _mm256_permute2f128_pd(t1, t3, 0x31));
+                _mm_storeu_pd(o + 3 * MR + 4, _mm256_extractf128_pd(u1, 1));
+            }
+        }
+        for (; p < kc; p++)
+            for (long r = 0; r < MR; r++) out[p * MR + r] = r < rows ? ai[r * a_row + p * a_col] : 0.0;
+    }
+}
+
+/* Rows [0, kc) and columns [0, width) of b into a [kc][8] panel, zero-padded to 8. */
+BP_AVX2 static void pack_b(const double *b, long ldb, long kc, long width, double *restrict panel) {
+    if (width == NR) {
+        for (long p = 0; p < kc; p++) {
+            _mm256_store_pd(panel + p * NR, _mm256_loadu_pd(b + p * ldb));
+            _mm256_store_pd(panel + p * NR + 4, _mm256_loadu_pd(b + p * ldb + 4));
+        }
+        return;
+    }
+    const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    const __m256i m0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(width), lanes);
+    const __m256i m1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(width - 4), lanes);
+    for (long p = 0; p < kc; p++) {
+        _mm256_store_pd(panel + p * NR, _mm256_maskload_pd(b + p * ldb, m0));
+        _mm256_store_pd(panel + p * NR + 4, _mm256_maskload_pd(b + p * ldb + 4, m1));
+    }
+}
+
+/* Each thread's A block, MC × KC doubles, kept for its next product (freed with the thread). */
+static pthread_key_t block_key;
+static pthread_once_t block_once = PTHREAD_ONCE_INIT;
+static int block_key_ok;
+static void make_block_key(void) { block_key_ok = pthread_key_create(&block_key, free) == 0; }
+
+static double *thread_block(void) {
+    pthread_once(&block_once, make_block_key);
+    if (!block_key_ok) return NULL;
+    double *block = pthread_getspecific(block_key);
+    if (!block) {
+        block = aligned_alloc(64, sizeof(double) * MC * KC);
+        if (block && pthread_setspecific(block_key, block) != 0) {
+            free(block);
+            block = NULL;
+        }
+    }
+    return block;
+}
+
+BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
+                              long ldc, long m, long k, long n, int accumulate) {
+    if (k == 0) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)n);
+        return;
+    }
+    double *block = thread_block();
+    if (!block) {
+        gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
+        return;
+    }
+    _Alignas(64) double panel[KC * NR];
+    /* k in equal blocks of at most KC (784 = 4 × 196, not 3 × 256 + 16). */
+    const long kblocks = (k + KC - 1) / KC, kstep = (k + kblocks - 1) / kblocks;
+    for (long pc = 0; pc < k; pc += kstep) {
+        const long kc = k - pc < kstep ? k - pc : kstep;
+        const int load = accumulate || pc > 0;
+        for (long ic = 0; ic < m; ic += MC) {
+            const long mc = m - ic < MC ? m - ic : MC;
+            pack_a(a + ic * a_row + pc * a_col, a_row, a_col, mc, kc, block);
+            for (long j = 0; j < n; j += NR) {
+                const long cols = n - j < NR ? n - j : NR;
+                pack_b(b + pc * ldb + j, ldb, kc, cols, panel);
+                for (long i = 0; i < mc; i += MR) {
+                    const long rows = mc - i < MR ? mc - i : MR;
+                    double *ct = c + (ic + i) * ldc + j;
+                    if (rows == MR && cols == NR)
+                        micro_6x8(kc, block + i * kc, panel, ct, ldc, load);
+                    else
+                        micro_edge(kc, block + i * kc, panel, ct, ldc, rows, cols, load);
+                }
+            }
+        }
+    }
+}
+
+#endif
