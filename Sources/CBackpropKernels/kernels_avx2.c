@@ -24,7 +24,14 @@
 
 #define BP_AVX2 __attribute__((target("avx2,fma")))
 
-enum { MR = 6, NR = 8, KC = 256, MC = 96 };
+#ifndef BP_AVX2_KC
+#define BP_AVX2_KC 256
+#endif
+#ifndef BP_AVX2_MC
+#define BP_AVX2_MC 96
+#endif
+/* KC × 8 of b (16 KiB) stays in L1 and MC × KC of A (192 KiB) in L2. */
+enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
 
 #define TILE_LOAD(r)                                                    \
     c##r##0 = _mm256_loadu_pd(c + (r) * ldc);                           \
