@@ -43,34 +43,62 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
     s = _mm256_broadcast_sd(ap + (q) * MR + (r));                       \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
     c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
-#define TILE_STEP(q)                                                    \
-    b0 = _mm256_load_pd(bp + (q) * NR);                                 \
-    b1 = _mm256_load_pd(bp + (q) * NR + 4);                             \
-    TILE_FMA(0, q) TILE_FMA(1, q) TILE_FMA(2, q) TILE_FMA(3, q) TILE_FMA(4, q) TILE_FMA(5, q)
 
-/* c[0..6) × [0..8) (rows ldc apart) = its old value (load) or 0, then the kc steps. */
-BP_AVX2 static void micro_6x8(long kc, const double *restrict ap, const double *restrict bp, double *c, long ldc,
-                              int load) {
-    __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;
-    if (load) {
-        TILE_LOAD(0) TILE_LOAD(1) TILE_LOAD(2) TILE_LOAD(3) TILE_LOAD(4) TILE_LOAD(5)
-    } else {
-        c00 = c01 = c10 = c11 = c20 = c21 = _mm256_setzero_pd();
-        c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_pd();
+/* A rows × 8 tile of c (rows ldc apart) = its old value (load) or 0, then the kc
+   steps; ROWS is 6 (twelve accumulators) or 4, for the last rows of the 64 or 784
+   that a multiple of 6 leaves. */
+#define MICRO(ROWS, ROW_LIST)                                                                                   \
+    BP_AVX2 static void micro_##ROWS##x8(long kc, const double *restrict ap, const double *restrict bp,         \
+                                         double *c, long ldc, int load) {                                      \
+        __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
+        (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
+        if (load) {                                                                                            \
+            ROW_LIST(TILE_LOAD_R)                                                                              \
+        } else if (BP_PREFETCH_C) {                                                                          \
+            ROW_LIST(TILE_PREFETCH_R)                                                                          \
+        } else {                                                                                               \
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_pd();       \
+        }                                                                                                      \
+        long p = 0;                                                                                            \
+        for (; p + 4 <= kc; p += 4) {                                                                          \
+            if (BP_PREFETCH_A) {                                                                               \
+                _mm_prefetch((const char *)(ap + BP_PREFETCH_A), _MM_HINT_T0);                                 \
+                _mm_prefetch((const char *)(ap + BP_PREFETCH_A + 8), _MM_HINT_T0);                             \
+                _mm_prefetch((const char *)(ap + BP_PREFETCH_A + 16), _MM_HINT_T0);                            \
+            }                                                                                                  \
+            STEP(ROW_LIST, 0) STEP(ROW_LIST, 1) STEP(ROW_LIST, 2) STEP(ROW_LIST, 3)                            \
+            ap += 4 * MR;                                                                                      \
+            bp += 4 * NR;                                                                                      \
+        }                                                                                                      \
+        for (; p < kc; p++) {                                                                                  \
+            STEP(ROW_LIST, 0)                                                                                  \
+            ap += MR;                                                                                          \
+            bp += NR;                                                                                          \
+        }                                                                                                      \
+        ROW_LIST(TILE_STORE_R)                                                                                 \
     }
-    long p = 0;
-    for (; p + 4 <= kc; p += 4) {
-        TILE_STEP(0) TILE_STEP(1) TILE_STEP(2) TILE_STEP(3)
-        ap += 4 * MR;
-        bp += 4 * NR;
-    }
-    for (; p < kc; p++) {
-        TILE_STEP(0)
-        ap += MR;
-        bp += NR;
-    }
-    TILE_STORE(0) TILE_STORE(1) TILE_STORE(2) TILE_STORE(3) TILE_STORE(4) TILE_STORE(5)
-}
+#ifndef BP_PREFETCH_A
+#define BP_PREFETCH_A 0
+#endif
+#ifndef BP_PREFETCH_C
+#define BP_PREFETCH_C 0
+#endif
+#define TILE_PREFETCH_R(r, q)                                                                                  \
+    _mm_prefetch((const char *)(c + (r) * ldc), _MM_HINT_T0);                                                  \
+    _mm_prefetch((const char *)(c + (r) * ldc + 7), _MM_HINT_T0);
+#define TILE_LOAD_R(r, q) TILE_LOAD(r)
+#define TILE_STORE_R(r, q) TILE_STORE(r)
+#define STEP(ROW_LIST, q)                                                                                      \
+    b0 = _mm256_load_pd(bp + (q) * NR);                                                                        \
+    b1 = _mm256_load_pd(bp + (q) * NR + 4);                                                                    \
+    ROW_LIST##_Q(TILE_FMA, q)
+#define ROWS6(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0) X(4, 0) X(5, 0)
+#define ROWS4(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0)
+#define ROWS6_Q(X, q) X(0, q) X(1, q) X(2, q) X(3, q) X(4, q) X(5, q)
+#define ROWS4_Q(X, q) X(0, q) X(1, q) X(2, q) X(3, q)
+
+MICRO(6, ROWS6)
+MICRO(4, ROWS4)
 
 /* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
 BP_AVX2 static void micro_edge(long kc, const double *ap, const double *bp, double *c, long ldc, long rows,
@@ -86,16 +114,23 @@ BP_AVX2 static void micro_edge(long kc, const double *ap, const double *bp, doub
    multiple of 6 rows. The two layouts BackpropCore passes (a row-major A, a_col = 1,
    and a transposed one, a_row = 1) copy with vectors; others element by element. */
 BP_AVX2 static void pack_a(const double *a, long a_row, long a_col, long mc, long kc, double *restrict out) {
-    for (long i = 0; i < mc; i += MR, out += MR * kc) {
-        const long rows = mc - i < MR ? mc - i : MR;
-        const double *ai = a + i * a_row;
-        long p = 0;
-        if (rows == MR && a_row == 1) {
-            for (; p < kc; p++) {
-                _mm256_storeu_pd(out + p * MR, _mm256_loadu_pd(ai + p * a_col));
-                _mm_storeu_pd(out + p * MR + 4, _mm_loadu_pd(ai + p * a_col + 4));
+    const long whole = mc - mc % MR;
+    if (a_row == 1) {
+        /* Aᵀ stored: row p of the source is contiguous, so read it once, left to right. */
+        for (long p = 0; p < kc; p++) {
+            const double *ap = a + p * a_col;
+            double *o = out + p * MR;
+            for (long i = 0; i < whole; i += MR, o += MR * kc) {
+                _mm256_storeu_pd(o, _mm256_loadu_pd(ap + i));
+                _mm_storeu_pd(o + 4, _mm_loadu_pd(ap + i + 4));
             }
-        } else if (rows == MR && a_col == 1) {
+        }
+        a += whole, out += whole * kc, mc -= whole;
+    } else if (a_col == 1) {
+        for (long i = 0; i < whole; i += MR) {
+            const double *ai = a + i * a_row;
+            double *panel = out + i * kc;
+            long p = 0;
             for (; p + 4 <= kc; p += 4) {
                 const __m256d r0 = _mm256_loadu_pd(ai + p), r1 = _mm256_loadu_pd(ai + a_row + p);
                 const __m256d r2 = _mm256_loadu_pd(ai + 2 * a_row + p), r3 = _mm256_loadu_pd(ai + 3 * a_row + p);
@@ -104,7 +139,7 @@ BP_AVX2 static void pack_a(const double *a, long a_row, long a_col, long mc, lon
                 const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
                 const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
                 const __m256d u0 = _mm256_unpacklo_pd(r4, r5), u1 = _mm256_unpackhi_pd(r4, r5);
-                double *o = out + p * MR;
+                double *o = panel + p * MR;
                 _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
                 _mm_storeu_pd(o + 4, _mm256_castpd256_pd128(u0));
                 _mm256_storeu_pd(o + MR, _mm256_permute2f128_pd(t1, t3, 0x20));
@@ -114,9 +149,16 @@ BP_AVX2 static void pack_a(const double *a, long a_row, long a_col, long mc, lon
                 _mm256_storeu_pd(o + 3 * MR, _mm256_permute2f128_pd(t1, t3, 0x31));
                 _mm_storeu_pd(o + 3 * MR + 4, _mm256_extractf128_pd(u1, 1));
             }
+            for (; p < kc; p++)
+                for (long r = 0; r < MR; r++) panel[p * MR + r] = ai[r * a_row + p];
         }
-        for (; p < kc; p++)
-            for (long r = 0; r < MR; r++) out[p * MR + r] = r < rows ? ai[r * a_row + p * a_col] : 0.0;
+        a += whole * a_row, out += whole * kc, mc -= whole;
+    }
+    /* Any other layout, and the last rows (zero-padded to 6), element by element. */
+    for (long i = 0; i < mc; i += MR, out += MR * kc) {
+        const long rows = mc - i < MR ? mc - i : MR;
+        for (long p = 0; p < kc; p++)
+            for (long r = 0; r < MR; r++) out[p * MR + r] = r < rows ? a[(i + r) * a_row + p * a_col] : 0.0;
     }
 }
 
@@ -176,8 +218,11 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
     for (long pc = 0; pc < k; pc += kstep) {
         const long kc = k - pc < kstep ? k - pc : kstep;
         const int load = accumulate || pc > 0;
-        for (long ic = 0; ic < m; ic += MC) {
-            const long mc = m - ic < MC ? m - ic : MC;
+        /* The A block holds MC × KC values: more rows when kc is short (784 × 64's
+           b is then packed 3 times, not 9). */
+        const long rows_max = MC * KC / kc / MR * MR;
+        for (long ic = 0; ic < m; ic += rows_max) {
+            const long mc = m - ic < rows_max ? m - ic : rows_max;
             pack_a(a + ic * a_row + pc * a_col, a_row, a_col, mc, kc, block);
             for (long j = 0; j < n; j += NR) {
                 const long cols = n - j < NR ? n - j : NR;
@@ -187,6 +232,8 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
                     double *ct = c + (ic + i) * ldc + j;
                     if (rows == MR && cols == NR)
                         micro_6x8(kc, block + i * kc, panel, ct, ldc, load);
+                    else if (rows == 4 && cols == NR)
+                        micro_4x8(kc, block + i * kc, panel, ct, ldc, load);
                     else
                         micro_edge(kc, block + i * kc, panel, ct, ldc, rows, cols, load);
                 }
