@@ -40,7 +40,7 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
     _mm256_storeu_pd(c + (r) * ldc, c##r##0);                           \
     _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);
 #define TILE_FMA(r, q)                                                  \
-    s = _mm256_broadcast_sd(ap + (q) * MR + (r));                       \
+    s = _mm256_broadcast_sd(ap + (q) * as + (r));                       \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
     c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
 
@@ -48,7 +48,7 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
    steps; ROWS is 6 (twelve accumulators) or 4, for the last rows of the 64 or 784
    that a multiple of 6 leaves. */
 #define MICRO(ROWS, ROW_LIST)                                                                                   \
-    BP_AVX2 static void micro_##ROWS##x8(long kc, const double *restrict ap, const double *restrict bp,         \
+    BP_AVX2 static void micro_##ROWS##x8(long kc, const double *restrict ap, long as, const double *restrict bp, \
                                          double *c, long ldc, int load) {                                      \
         __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
         (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
@@ -67,12 +67,12 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
                 _mm_prefetch((const char *)(ap + BP_PREFETCH_A + 16), _MM_HINT_T0);                            \
             }                                                                                                  \
             STEP(ROW_LIST, 0) STEP(ROW_LIST, 1) STEP(ROW_LIST, 2) STEP(ROW_LIST, 3)                            \
-            ap += 4 * MR;                                                                                      \
+            ap += 4 * as;                                                                                      \
             bp += 4 * NR;                                                                                      \
         }                                                                                                      \
         for (; p < kc; p++) {                                                                                  \
             STEP(ROW_LIST, 0)                                                                                  \
-            ap += MR;                                                                                          \
+            ap += as;                                                                                          \
             bp += NR;                                                                                          \
         }                                                                                                      \
         ROW_LIST(TILE_STORE_R)                                                                                 \
@@ -101,12 +101,12 @@ MICRO(6, ROWS6)
 MICRO(4, ROWS4)
 
 /* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
-BP_AVX2 static void micro_edge(long kc, const double *ap, const double *bp, double *c, long ldc, long rows,
-                               long cols, int load) {
+BP_AVX2 static void micro_edge(long kc, const double *ap, long as, const double *bp, double *c, long ldc,
+                               long rows, long cols, int load) {
     _Alignas(32) double t[MR * NR] = {0};
     if (load)
         for (long r = 0; r < rows; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
-    micro_6x8(kc, ap, bp, t, NR, load);
+    micro_6x8(kc, ap, as, bp, t, NR, load);
     for (long r = 0; r < rows; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
 }
 
@@ -212,7 +212,11 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
         gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
         return;
     }
-    _Alignas(64) double panel[KC * NR];
+    _Alignas(64) double panel[KC * NR], edge[KC * MR];
+    /* Aᵀ stored (a_row = 1) already has each p's 6 rows side by side: the kernels read
+       it in place, p a_col apart, and only a last block of fewer than 4 or 6 rows is
+       copied (so no row past m is read). Any other A is packed. */
+    const int in_place = a_row == 1;
     /* k in equal blocks of at most KC (784 = 4 × 196, not 3 × 256 + 16). */
     const long kblocks = (k + KC - 1) / KC, kstep = (k + kblocks - 1) / kblocks;
     for (long pc = 0; pc < k; pc += kstep) {
@@ -222,20 +226,27 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
            b is then packed 3 times, not 9). */
         const long rows_max = MC * KC / kc / MR * MR;
         for (long ic = 0; ic < m; ic += rows_max) {
-            const long mc = m - ic < rows_max ? m - ic : rows_max;
-            pack_a(a + ic * a_row + pc * a_col, a_row, a_col, mc, kc, block);
+            const long mc = m - ic < rows_max ? m - ic : rows_max, whole = mc - mc % MR;
+            const double *ak = a + ic * a_row + pc * a_col;
+            if (!in_place)
+                pack_a(ak, a_row, a_col, mc, kc, block);
+            else if (mc > whole)
+                pack_a(ak + whole, 1, a_col, mc - whole, kc, edge);
             for (long j = 0; j < n; j += NR) {
                 const long cols = n - j < NR ? n - j : NR;
                 pack_b(b + pc * ldb + j, ldb, kc, cols, panel);
                 for (long i = 0; i < mc; i += MR) {
                     const long rows = mc - i < MR ? mc - i : MR;
                     double *ct = c + (ic + i) * ldc + j;
+                    const int direct = in_place && (rows == MR || (rows == 4 && cols == NR));
+                    const double *ap = direct ? ak + i : in_place ? edge : block + i * kc;
+                    const long as = direct ? a_col : MR;
                     if (rows == MR && cols == NR)
-                        micro_6x8(kc, block + i * kc, panel, ct, ldc, load);
+                        micro_6x8(kc, ap, as, panel, ct, ldc, load);
                     else if (rows == 4 && cols == NR)
-                        micro_4x8(kc, block + i * kc, panel, ct, ldc, load);
+                        micro_4x8(kc, ap, as, panel, ct, ldc, load);
                     else
-                        micro_edge(kc, block + i * kc, panel, ct, ldc, rows, cols, load);
+                        micro_edge(kc, ap, as, panel, ct, ldc, rows, cols, load);
                 }
             }
         }
