@@ -32,6 +32,9 @@
 #endif
 /* KC × 8 of b (16 KiB) stays in L1 and MC × KC of A (192 KiB) in L2. */
 enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
+#ifndef BP_PACK_MIN_N
+#define BP_PACK_MIN_N 16
+#endif
 
 #define TILE_LOAD(r)                                                    \
     c##r##0 = _mm256_loadu_pd(c + (r) * ldc);                           \
@@ -40,52 +43,9 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
     _mm256_storeu_pd(c + (r) * ldc, c##r##0);                           \
     _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);
 #define TILE_FMA(r, q)                                                  \
-    s = _mm256_broadcast_sd(ap + (q) * as + (r));                       \
+    s = _mm256_broadcast_sd(ap + (q) * as + (r) * rs);                  \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
     c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
-
-/* A rows × 8 tile of c (rows ldc apart) = its old value (load) or 0, then the kc
-   steps; ROWS is 6 (twelve accumulators) or 4, for the last rows of the 64 or 784
-   that a multiple of 6 leaves. */
-#define MICRO(ROWS, ROW_LIST)                                                                                   \
-    BP_AVX2 static void micro_##ROWS##x8(long kc, const double *restrict ap, long as, const double *restrict bp, \
-                                         double *c, long ldc, int load) {                                      \
-        __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
-        (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
-        if (load) {                                                                                            \
-            ROW_LIST(TILE_LOAD_R)                                                                              \
-        } else if (BP_PREFETCH_C) {                                                                          \
-            ROW_LIST(TILE_PREFETCH_R)                                                                          \
-        } else {                                                                                               \
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_pd();       \
-        }                                                                                                      \
-        long p = 0;                                                                                            \
-        for (; p + 4 <= kc; p += 4) {                                                                          \
-            if (BP_PREFETCH_A) {                                                                               \
-                _mm_prefetch((const char *)(ap + BP_PREFETCH_A), _MM_HINT_T0);                                 \
-                _mm_prefetch((const char *)(ap + BP_PREFETCH_A + 8), _MM_HINT_T0);                             \
-                _mm_prefetch((const char *)(ap + BP_PREFETCH_A + 16), _MM_HINT_T0);                            \
-            }                                                                                                  \
-            STEP(ROW_LIST, 0) STEP(ROW_LIST, 1) STEP(ROW_LIST, 2) STEP(ROW_LIST, 3)                            \
-            ap += 4 * as;                                                                                      \
-            bp += 4 * NR;                                                                                      \
-        }                                                                                                      \
-        for (; p < kc; p++) {                                                                                  \
-            STEP(ROW_LIST, 0)                                                                                  \
-            ap += as;                                                                                          \
-            bp += NR;                                                                                          \
-        }                                                                                                      \
-        ROW_LIST(TILE_STORE_R)                                                                                 \
-    }
-#ifndef BP_PREFETCH_A
-#define BP_PREFETCH_A 0
-#endif
-#ifndef BP_PREFETCH_C
-#define BP_PREFETCH_C 0
-#endif
-#define TILE_PREFETCH_R(r, q)                                                                                  \
-    _mm_prefetch((const char *)(c + (r) * ldc), _MM_HINT_T0);                                                  \
-    _mm_prefetch((const char *)(c + (r) * ldc + 7), _MM_HINT_T0);
 #define TILE_LOAD_R(r, q) TILE_LOAD(r)
 #define TILE_STORE_R(r, q) TILE_STORE(r)
 #define STEP(ROW_LIST, q)                                                                                      \
@@ -96,6 +56,44 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
 #define ROWS4(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0)
 #define ROWS6_Q(X, q) X(0, q) X(1, q) X(2, q) X(3, q) X(4, q) X(5, q)
 #define ROWS4_Q(X, q) X(0, q) X(1, q) X(2, q) X(3, q)
+
+/* A ROWS × 8 tile of c (rows ldc apart) = its old value (load) or 0, then the kc
+   steps, A[r][p] at ap[r·rs + p·as]; ROWS is 6 (twelve accumulators) or 4, for the
+   last rows of the 64 or 784 that a multiple of 6 leaves. Each is inlined into two
+   kernels: rs = 1 (a packed micro-panel, as = 6, or Aᵀ in place, as = a_col) and
+   as = 1 (A's rows in place, rs = a_row). */
+#define MICRO(ROWS, ROW_LIST)                                                                                   \
+    BP_AVX2 static inline __attribute__((always_inline)) void micro_##ROWS(                                    \
+        long kc, const double *restrict ap, long rs, long as, const double *restrict bp, double *c, long ldc,  \
+        int load) {                                                                                            \
+        __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
+        (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
+        if (load) {                                                                                            \
+            ROW_LIST(TILE_LOAD_R)                                                                              \
+        } else {                                                                                               \
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_pd();       \
+        }                                                                                                      \
+        long p = 0;                                                                                            \
+        for (; p + 4 <= kc; p += 4) {                                                                          \
+            STEP(ROW_LIST, 0) STEP(ROW_LIST, 1) STEP(ROW_LIST, 2) STEP(ROW_LIST, 3)                            \
+            ap += 4 * as;                                                                                      \
+            bp += 4 * NR;                                                                                      \
+        }                                                                                                      \
+        for (; p < kc; p++) {                                                                                  \
+            STEP(ROW_LIST, 0)                                                                                  \
+            ap += as;                                                                                          \
+            bp += NR;                                                                                          \
+        }                                                                                                      \
+        ROW_LIST(TILE_STORE_R)                                                                                 \
+    }                                                                                                          \
+    BP_AVX2 static void micro_##ROWS##x8(long kc, const double *ap, long as, const double *bp, double *c,      \
+                                         long ldc, int load) {                                                 \
+        micro_##ROWS(kc, ap, 1, as, bp, c, ldc, load);                                                         \
+    }                                                                                                          \
+    BP_AVX2 static void micro_##ROWS##x8_rows(long kc, const double *ap, long rs, const double *bp, double *c, \
+                                              long ldc, int load) {                                            \
+        micro_##ROWS(kc, ap, rs, 1, bp, c, ldc, load);                                                         \
+    }
 
 MICRO(6, ROWS6)
 MICRO(4, ROWS4)
@@ -108,6 +106,16 @@ BP_AVX2 static void micro_edge(long kc, const double *ap, long as, const double 
         for (long r = 0; r < rows; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
     micro_6x8(kc, ap, as, bp, t, NR, load);
     for (long r = 0; r < rows; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
+}
+
+/* A whole 6-row tile of A's rows in place, cut by c's right edge. */
+BP_AVX2 static void micro_edge_rows(long kc, const double *ap, long rs, const double *bp, double *c, long ldc,
+                                    long cols, int load) {
+    _Alignas(32) double t[MR * NR] = {0};
+    if (load)
+        for (long r = 0; r < MR; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
+    micro_6x8_rows(kc, ap, rs, bp, t, NR, load);
+    for (long r = 0; r < MR; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
 }
 
 /* Rows [0, mc) and p in [0, kc) of A into micro-panels of [kc][6], zero-padded to a
@@ -207,16 +215,19 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(double) * (size_t)n);
         return;
     }
-    double *block = thread_block();
-    if (!block) {
+    /* Aᵀ stored (a_row = 1) already has each p's 6 rows side by side: the kernels read
+       it in place, p a_col apart. A row-major A (a_col = 1) is packed when at least
+       three 8-column panels of b reuse it, else read in place, 6 rows a_row apart.
+       In place, a last block of fewer than 4 or 6 rows is copied (so no row past m
+       is read). Any other A is packed. */
+    enum { PACKED, TRANSPOSED, ROWS } mode = a_row == 1 ? TRANSPOSED : a_col == 1 && n <= BP_PACK_MIN_N ? ROWS : PACKED;
+    double *block = mode == PACKED ? thread_block() : NULL;
+    if (mode == PACKED && !block) mode = a_col == 1 ? ROWS : PACKED;
+    if (mode == PACKED && !block) {
         gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
         return;
     }
     _Alignas(64) double panel[KC * NR], edge[KC * MR];
-    /* Aᵀ stored (a_row = 1) already has each p's 6 rows side by side: the kernels read
-       it in place, p a_col apart, and only a last block of fewer than 4 or 6 rows is
-       copied (so no row past m is read). Any other A is packed. */
-    const int in_place = a_row == 1;
     /* k in equal blocks of at most KC (784 = 4 × 196, not 3 × 256 + 16). */
     const long kblocks = (k + KC - 1) / KC, kstep = (k + kblocks - 1) / kblocks;
     for (long pc = 0; pc < k; pc += kstep) {
@@ -228,18 +239,27 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
         for (long ic = 0; ic < m; ic += rows_max) {
             const long mc = m - ic < rows_max ? m - ic : rows_max, whole = mc - mc % MR;
             const double *ak = a + ic * a_row + pc * a_col;
-            if (!in_place)
+            if (mode == PACKED)
                 pack_a(ak, a_row, a_col, mc, kc, block);
             else if (mc > whole)
-                pack_a(ak + whole, 1, a_col, mc - whole, kc, edge);
+                pack_a(ak + whole * a_row, a_row, a_col, mc - whole, kc, edge);
             for (long j = 0; j < n; j += NR) {
                 const long cols = n - j < NR ? n - j : NR;
                 pack_b(b + pc * ldb + j, ldb, kc, cols, panel);
                 for (long i = 0; i < mc; i += MR) {
                     const long rows = mc - i < MR ? mc - i : MR;
                     double *ct = c + (ic + i) * ldc + j;
-                    const int direct = in_place && (rows == MR || (rows == 4 && cols == NR));
-                    const double *ap = direct ? ak + i : in_place ? edge : block + i * kc;
+                    const int direct = mode != PACKED && (rows == MR || (rows == 4 && cols == NR));
+                    const double *ap = mode == PACKED ? block + i * kc : direct ? ak + i * a_row : edge;
+                    if (direct && mode == ROWS) {
+                        if (rows == MR && cols == NR)
+                            micro_6x8_rows(kc, ap, a_row, panel, ct, ldc, load);
+                        else if (rows == 4)
+                            micro_4x8_rows(kc, ap, a_row, panel, ct, ldc, load);
+                        else
+                            micro_edge_rows(kc, ap, a_row, panel, ct, ldc, cols, load);
+                        continue;
+                    }
                     const long as = direct ? a_col : MR;
                     if (rows == MR && cols == NR)
                         micro_6x8(kc, ap, as, panel, ct, ldc, load);
