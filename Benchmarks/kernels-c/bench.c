@@ -132,7 +132,7 @@ static void run_time(int rounds) {
         {"gradW1 (64x784)^T . 64x128", 784, 64, 128, 1, 128}, {"fwd1 half (n=64 of 128)", 64, 784, 64, 0, 128},
         {"gradW1 half (n=64 of 128)", 784, 64, 64, 1, 128},
     };
-    const int timed[] = {1, 2, 0};  /* avx2-before, avx2-new, avx2-unpacked */
+    const int timed[] = {1, 4, 0};  /* avx2-before, dispatch-avx2 (the new path), avx2-unpacked */
     double peak = 0, sink = 0;
     for (int r = 0; r < rounds; r++) {
         const long steps = 200000;
