@@ -177,6 +177,6 @@ int main(int argc, char **argv) {
     const char *what = argc > 1 ? argv[1] : "all";
     int status = 0;
     if (strcmp(what, "check") == 0 || strcmp(what, "all") == 0) status |= run_check();
-    if (strcmp(what, "time") == 0 || strcmp(what, "all") == 0) run_time(argc > 2 ? atoi(argv[2]) : 61);
+    if (strcmp(what, "time") == 0 || strcmp(what, "all") == 0) run_time(argc > 2 ? atoi(argv[2]) : 301);
     return status;
 }

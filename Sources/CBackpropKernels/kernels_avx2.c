@@ -49,8 +49,15 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
 #define TILE_LOAD_R(r, q) TILE_LOAD(r)
 #define TILE_STORE_R(r, q) TILE_STORE(r)
 #define STEP(ROW_LIST, q)                                                                                      \
-    b0 = _mm256_load_pd(bp + (q) * NR);                                                                        \
-    b1 = _mm256_load_pd(bp + (q) * NR + 4);                                                                    \
+    if (pack) {                                                                                                \
+        b0 = _mm256_loadu_pd(bs + (q) * ldb);                                                                  \
+        b1 = _mm256_loadu_pd(bs + (q) * ldb + 4);                                                              \
+        _mm256_store_pd(bp + (q) * NR, b0);                                                                    \
+        _mm256_store_pd(bp + (q) * NR + 4, b1);                                                                \
+    } else {                                                                                                   \
+        b0 = _mm256_load_pd(bp + (q) * NR);                                                                    \
+        b1 = _mm256_load_pd(bp + (q) * NR + 4);                                                                \
+    }                                                                                                          \
     ROW_LIST##_Q(TILE_FMA, q)
 #define ROWS6(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0) X(4, 0) X(5, 0)
 #define ROWS4(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0)
@@ -64,8 +71,8 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
    as = 1 (A's rows in place, rs = a_row). */
 #define MICRO(ROWS, ROW_LIST)                                                                                   \
     BP_AVX2 static inline __attribute__((always_inline)) void micro_##ROWS(                                    \
-        long kc, const double *restrict ap, long rs, long as, const double *restrict bp, double *c, long ldc,  \
-        int load) {                                                                                            \
+        long kc, const double *restrict ap, long rs, long as, double *restrict bp, const double *restrict bs,   \
+        long ldb, int pack, double *c, long ldc, int load) {                                                   \
         __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
         (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
         if (load) {                                                                                            \
@@ -78,25 +85,37 @@ enum { MR = 6, NR = 8, KC = BP_AVX2_KC, MC = BP_AVX2_MC };
             STEP(ROW_LIST, 0) STEP(ROW_LIST, 1) STEP(ROW_LIST, 2) STEP(ROW_LIST, 3)                            \
             ap += 4 * as;                                                                                      \
             bp += 4 * NR;                                                                                      \
+            bs += 4 * ldb;                                                                                     \
         }                                                                                                      \
         for (; p < kc; p++) {                                                                                  \
             STEP(ROW_LIST, 0)                                                                                  \
             ap += as;                                                                                          \
             bp += NR;                                                                                          \
+            bs += ldb;                                                                                         \
         }                                                                                                      \
         ROW_LIST(TILE_STORE_R)                                                                                 \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8(long kc, const double *ap, long as, const double *bp, double *c,      \
                                          long ldc, int load) {                                                 \
-        micro_##ROWS(kc, ap, 1, as, bp, c, ldc, load);                                                         \
+        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, c, ldc, load);                                   \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8_rows(long kc, const double *ap, long rs, const double *bp, double *c, \
                                               long ldc, int load) {                                            \
-        micro_##ROWS(kc, ap, rs, 1, bp, c, ldc, load);                                                         \
+        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, c, ldc, load);                                   \
     }
 
 MICRO(6, ROWS6)
 MICRO(4, ROWS4)
+
+/* The first 6-row tile of each 8-column strip also copies b's rows into the panel
+   as it goes (the copy's loads overlap the tile's multiply-adds). */
+BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long as, const double *b, long ldb,
+                                      double *panel, double *c, long ldc, int load) {
+    if (rs == 1)
+        micro_6(kc, ap, 1, as, panel, b, ldb, 1, c, ldc, load);
+    else
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, c, ldc, load);
+}
 
 /* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
 BP_AVX2 static void micro_edge(long kc, const double *ap, long as, const double *bp, double *c, long ldc,
@@ -245,12 +264,18 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
                 pack_a(ak + whole * a_row, a_row, a_col, mc - whole, kc, edge);
             for (long j = 0; j < n; j += NR) {
                 const long cols = n - j < NR ? n - j : NR;
-                pack_b(b + pc * ldb + j, ldb, kc, cols, panel);
+                const int fuse = cols == NR && mc >= MR;
+                if (!fuse) pack_b(b + pc * ldb + j, ldb, kc, cols, panel);
                 for (long i = 0; i < mc; i += MR) {
                     const long rows = mc - i < MR ? mc - i : MR;
                     double *ct = c + (ic + i) * ldc + j;
                     const int direct = mode != PACKED && (rows == MR || (rows == 4 && cols == NR));
                     const double *ap = mode == PACKED ? block + i * kc : direct ? ak + i * a_row : edge;
+                    if (fuse && i == 0) {
+                        const long rs = mode == ROWS ? a_row : 1, as = mode == PACKED ? MR : mode == ROWS ? 1 : a_col;
+                        micro_6x8_packing(kc, ap, rs, as, b + pc * ldb + j, ldb, panel, ct, ldc, load);
+                        continue;
+                    }
                     if (direct && mode == ROWS) {
                         if (rows == MR && cols == NR)
                             micro_6x8_rows(kc, ap, a_row, panel, ct, ldc, load);
