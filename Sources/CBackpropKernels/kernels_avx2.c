@@ -28,6 +28,7 @@
     _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);
 #define TILE_FMA(r, q)                                                  \
     s = _mm256_broadcast_sd(ap + (q) * as + (r) * rs);                  \
+    if (packa) _mm_store_sd(ao + (q) * MR + (r), _mm256_castpd256_pd128(s)); \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
     c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
 #define TILE_LOAD_R(r, q) TILE_LOAD(r)
@@ -56,7 +57,7 @@
 #define MICRO(ROWS, ROW_LIST)                                                                                   \
     BP_AVX2 static inline __attribute__((always_inline)) void micro_##ROWS(                                    \
         long kc, const double *restrict ap, long rs, long as, double *restrict bp, const double *restrict bs,   \
-        long ldb, int pack, double *c, long ldc, int load) {                                                   \
+        long ldb, int pack, double *restrict ao, int packa, double *c, long ldc, int load) {                   \
         __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
         (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
         if (load) {                                                                                            \
@@ -70,22 +71,24 @@
             ap += 4 * as;                                                                                      \
             bp += 4 * NR;                                                                                      \
             bs += 4 * ldb;                                                                                     \
+            ao += 4 * MR;                                                                                      \
         }                                                                                                      \
         for (; p < kc; p++) {                                                                                  \
             STEP(ROW_LIST, 0)                                                                                  \
             ap += as;                                                                                          \
             bp += NR;                                                                                          \
             bs += ldb;                                                                                         \
+            ao += MR;                                                                                          \
         }                                                                                                      \
         ROW_LIST(TILE_STORE_R)                                                                                 \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8(long kc, const double *ap, long as, const double *bp, double *c,      \
                                          long ldc, int load) {                                                 \
-        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, c, ldc, load);                                   \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8_rows(long kc, const double *ap, long rs, const double *bp, double *c, \
                                               long ldc, int load) {                                            \
-        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, c, ldc, load);                                   \
     }
 
 MICRO(6, ROWS6)
@@ -96,9 +99,20 @@ MICRO(4, ROWS4)
 BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long as, const double *b, long ldb,
                                       double *panel, double *c, long ldc, int load) {
     if (rs == 1)
-        micro_6(kc, ap, 1, as, panel, b, ldb, 1, c, ldc, load);
+        micro_6(kc, ap, 1, as, panel, b, ldb, 1, NULL, 0, c, ldc, load);
     else
-        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, NULL, 0, c, ldc, load);
+}
+
+/* A row-major A's whole 6-row tiles in the first strip: read in place, rows rs
+   apart, and copied into the packed micro-panel `out` for the other strips (the
+   first tile also packs b, as above). */
+BP_AVX2 static void micro_6x8_packing_a(long kc, const double *ap, long rs, double *out, const double *b, long ldb,
+                                        double *panel, int pack_b, double *c, long ldc, int load) {
+    if (pack_b)
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, out, 1, c, ldc, load);
+    else
+        micro_6(kc, ap, rs, 1, panel, NULL, 0, 0, out, 1, c, ldc, load);
 }
 
 /* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
@@ -152,9 +166,13 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
         for (long ic = 0; ic < m; ic += rows_max) {
             const long mc = m - ic < rows_max ? m - ic : rows_max, whole = mc - mc % MR;
             const double *ak = a + ic * a_row + pc * a_col;
-            if (mode == PACKED)
+            /* A row-major A is packed by the first strip's kernels (but its last rows). */
+            const int fuse_a = mode == PACKED && a_col == 1 && n >= NR;
+            if (mode == PACKED && !fuse_a)
                 pack_a(ak, a_row, a_col, mc, kc, block);
-            else if (mc > whole)
+            else if (mode == PACKED && mc > whole)
+                pack_a(ak + whole * a_row, a_row, a_col, mc - whole, kc, block + whole * kc);
+            else if (mode != PACKED && mc > whole)
                 pack_a(ak + whole * a_row, a_row, a_col, mc - whole, kc, edge);
             for (long j = 0; j < n; j += NR) {
                 const long cols = n - j < NR ? n - j : NR;
@@ -165,6 +183,11 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
                     double *ct = c + (ic + i) * ldc + j;
                     const int direct = mode != PACKED && (rows == MR || (rows == 4 && cols == NR));
                     const double *ap = mode == PACKED ? block + i * kc : direct ? ak + i * a_row : edge;
+                    if (fuse_a && j == 0 && rows == MR) {
+                        micro_6x8_packing_a(kc, ak + i * a_row, a_row, block + i * kc, b + pc * ldb, ldb, panel,
+                                            fuse && i == 0, ct, ldc, load);
+                        continue;
+                    }
                     if (fuse && i == 0) {
                         const long rs = mode == ROWS ? a_row : 1, as = mode == PACKED ? MR : mode == ROWS ? 1 : a_col;
                         micro_6x8_packing(kc, ap, rs, as, b + pc * ldb + j, ldb, panel, ct, ldc, load);
