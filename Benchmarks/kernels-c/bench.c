@@ -97,7 +97,8 @@ static int run_check(void) {
     for (int s = 0; s < 5; s++)
         for (int acc = 0; acc < 2; acc++)
             for (long pad = 0; pad <= 64; pad += 16) check(mlp[s][0], mlp[s][1], mlp[s][2], (int)mlp[s][3], acc, pad, acc);
-    printf("check: %ld shapes x %d paths, %ld mismatches\n", shapes_checked, PATHS, mismatches);
+    printf("check: %ld shapes x %d paths, %ld mismatches (this process's path: %d)\n", shapes_checked, PATHS,
+           mismatches, bp_kernels_vectorized());
     return mismatches != 0;
 }
 

@@ -30,7 +30,7 @@
     s = _mm256_broadcast_sd(ap + (q) * as + (r) * rs);                  \
     if (packa) _mm_store_sd(ao + (q) * MR + (r), _mm256_castpd256_pd128(s)); \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
-    c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
+    if (!half) c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
 #define TILE_LOAD_R(r, q) TILE_LOAD(r)
 #define TILE_STORE_R(r, q) TILE_STORE(r)
 #define STEP(ROW_LIST, q)                                                                                      \
@@ -41,7 +41,7 @@
         _mm256_store_pd(bp + (q) * NR + 4, b1);                                                                \
     } else {                                                                                                   \
         b0 = _mm256_load_pd(bp + (q) * NR);                                                                    \
-        b1 = _mm256_load_pd(bp + (q) * NR + 4);                                                                \
+        if (!half) b1 = _mm256_load_pd(bp + (q) * NR + 4);                                                     \
     }                                                                                                          \
     ROW_LIST##_Q(TILE_FMA, q)
 #define ROWS6(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0) X(4, 0) X(5, 0)
@@ -57,8 +57,8 @@
 #define MICRO(ROWS, ROW_LIST)                                                                                   \
     BP_AVX2 static inline __attribute__((always_inline)) void micro_##ROWS(                                    \
         long kc, const double *restrict ap, long rs, long as, double *restrict bp, const double *restrict bs,   \
-        long ldb, int pack, double *restrict ao, int packa, double *c, long ldc, int load) {                   \
-        __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1, s;                         \
+        long ldb, int pack, double *restrict ao, int packa, int half, double *c, long ldc, int load) {         \
+        __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1 = _mm256_setzero_pd(), s;   \
         (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
         if (load) {                                                                                            \
             ROW_LIST(TILE_LOAD_R)                                                                              \
@@ -84,11 +84,11 @@
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8(long kc, const double *ap, long as, const double *bp, double *c,      \
                                          long ldc, int load) {                                                 \
-        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load);                                   \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8_rows(long kc, const double *ap, long rs, const double *bp, double *c, \
                                               long ldc, int load) {                                            \
-        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load);                                   \
     }
 
 MICRO(6, ROWS6)
@@ -99,9 +99,9 @@ MICRO(4, ROWS4)
 BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long as, const double *b, long ldb,
                                       double *panel, double *c, long ldc, int load) {
     if (rs == 1)
-        micro_6(kc, ap, 1, as, panel, b, ldb, 1, NULL, 0, c, ldc, load);
+        micro_6(kc, ap, 1, as, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load);
     else
-        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, NULL, 0, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load);
 }
 
 /* A row-major A's whole 6-row tiles in the first strip: read in place, rows rs
@@ -110,9 +110,18 @@ BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long a
 BP_AVX2 static void micro_6x8_packing_a(long kc, const double *ap, long rs, double *out, const double *b, long ldb,
                                         double *panel, int pack_b, double *c, long ldc, int load) {
     if (pack_b)
-        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, out, 1, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, out, 1, 0, c, ldc, load);
     else
-        micro_6(kc, ap, rs, 1, panel, NULL, 0, 0, out, 1, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, NULL, 0, 0, out, 1, 0, c, ldc, load);
+}
+
+/* The left half of a 6 × 8 tile, for a strip of at most 4 columns (n = 10's last 2). */
+BP_AVX2 static void micro_6x4(long kc, const double *ap, long rs, long as, const double *bp, double *c, long ldc,
+                              int load) {
+    if (rs == 1)
+        micro_6(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, 1, c, ldc, load);
+    else
+        micro_6(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, 1, c, ldc, load);
 }
 
 /* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
@@ -121,7 +130,10 @@ BP_AVX2 static void micro_edge(long kc, const double *ap, long as, const double 
     _Alignas(32) double t[MR * NR] = {0};
     if (load)
         for (long r = 0; r < rows; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
-    micro_6x8(kc, ap, as, bp, t, NR, load);
+    if (cols <= 4)
+        micro_6x4(kc, ap, 1, as, bp, t, NR, load);
+    else
+        micro_6x8(kc, ap, as, bp, t, NR, load);
     for (long r = 0; r < rows; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
 }
 
@@ -131,7 +143,10 @@ BP_AVX2 static void micro_edge_rows(long kc, const double *ap, long rs, const do
     _Alignas(32) double t[MR * NR] = {0};
     if (load)
         for (long r = 0; r < MR; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
-    micro_6x8_rows(kc, ap, rs, bp, t, NR, load);
+    if (cols <= 4)
+        micro_6x4(kc, ap, rs, 1, bp, t, NR, load);
+    else
+        micro_6x8_rows(kc, ap, rs, bp, t, NR, load);
     for (long r = 0; r < MR; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
 }
 
