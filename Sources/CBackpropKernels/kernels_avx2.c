@@ -20,17 +20,23 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define TILE_LOAD(r)                                                    \
-    c##r##0 = _mm256_loadu_pd(c + (r) * ldc);                           \
-    c##r##1 = _mm256_loadu_pd(c + (r) * ldc + 4);
-#define TILE_STORE(r)                                                   \
-    _mm256_storeu_pd(c + (r) * ldc, c##r##0);                           \
-    _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);
+#define TILE_LOAD(r)                                                                   \
+    c##r##0 = masked ? _mm256_maskload_pd(c + (r) * ldc, m0) : _mm256_loadu_pd(c + (r) * ldc); \
+    c##r##1 = masked ? _mm256_maskload_pd(c + (r) * ldc + 4, m1) : _mm256_loadu_pd(c + (r) * ldc + 4);
+#define TILE_STORE(r)                                                                  \
+    if (masked) {                                                                      \
+        _mm256_maskstore_pd(c + (r) * ldc, m0, c##r##0);                               \
+        _mm256_maskstore_pd(c + (r) * ldc + 4, m1, c##r##1);                           \
+    } else {                                                                           \
+        _mm256_storeu_pd(c + (r) * ldc, c##r##0);                                      \
+        _mm256_storeu_pd(c + (r) * ldc + 4, c##r##1);                                  \
+    }
 #define TILE_FMA(r, q)                                                  \
     s = _mm256_broadcast_sd(ap + (q) * as + (r) * rs);                  \
     if (packa) _mm_store_sd(ao + (q) * MR + (r), _mm256_castpd256_pd128(s)); \
     c##r##0 = _mm256_fmadd_pd(s, b0, c##r##0);                          \
     if (!half) c##r##1 = _mm256_fmadd_pd(s, b1, c##r##1);
+#define ZERO _mm256_setzero_si256()
 #define TILE_LOAD_R(r, q) TILE_LOAD(r)
 #define TILE_STORE_R(r, q) TILE_STORE(r)
 #define STEP(ROW_LIST, q)                                                                                      \
@@ -57,7 +63,8 @@
 #define MICRO(ROWS, ROW_LIST)                                                                                   \
     BP_AVX2 static inline __attribute__((always_inline)) void micro_##ROWS(                                    \
         long kc, const double *restrict ap, long rs, long as, double *restrict bp, const double *restrict bs,   \
-        long ldb, int pack, double *restrict ao, int packa, int half, double *c, long ldc, int load) {         \
+        long ldb, int pack, double *restrict ao, int packa, int half, double *c, long ldc, int load,            \
+        int masked, __m256i m0, __m256i m1) {                                                                  \
         __m256d c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, b0, b1 = _mm256_setzero_pd(), s;   \
         (void)c40, (void)c41, (void)c50, (void)c51;                                                            \
         if (load) {                                                                                            \
@@ -84,11 +91,11 @@
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8(long kc, const double *ap, long as, const double *bp, double *c,      \
                                          long ldc, int load) {                                                 \
-        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load, 0, ZERO, ZERO); \
     }                                                                                                          \
     BP_AVX2 static void micro_##ROWS##x8_rows(long kc, const double *ap, long rs, const double *bp, double *c, \
                                               long ldc, int load) {                                            \
-        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load);                                   \
+        micro_##ROWS(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, 0, c, ldc, load, 0, ZERO, ZERO); \
     }
 
 MICRO(6, ROWS6)
@@ -99,9 +106,9 @@ MICRO(4, ROWS4)
 BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long as, const double *b, long ldb,
                                       double *panel, double *c, long ldc, int load) {
     if (rs == 1)
-        micro_6(kc, ap, 1, as, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load);
+        micro_6(kc, ap, 1, as, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load, 0, ZERO, ZERO);
     else
-        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, NULL, 0, 0, c, ldc, load, 0, ZERO, ZERO);
 }
 
 /* A row-major A's whole 6-row tiles in the first strip: read in place, rows rs
@@ -110,44 +117,42 @@ BP_AVX2 static void micro_6x8_packing(long kc, const double *ap, long rs, long a
 BP_AVX2 static void micro_6x8_packing_a(long kc, const double *ap, long rs, double *out, const double *b, long ldb,
                                         double *panel, int pack_b, double *c, long ldc, int load) {
     if (pack_b)
-        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, out, 1, 0, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, b, ldb, 1, out, 1, 0, c, ldc, load, 0, ZERO, ZERO);
     else
-        micro_6(kc, ap, rs, 1, panel, NULL, 0, 0, out, 1, 0, c, ldc, load);
+        micro_6(kc, ap, rs, 1, panel, NULL, 0, 0, out, 1, 0, c, ldc, load, 0, ZERO, ZERO);
 }
 
-/* The left half of a 6 × 8 tile, for a strip of at most 4 columns (n = 10's last 2). */
-BP_AVX2 static void micro_6x4(long kc, const double *ap, long rs, long as, const double *bp, double *c, long ldc,
-                              int load) {
-    if (rs == 1)
-        micro_6(kc, ap, 1, as, (double *)bp, NULL, 0, 0, NULL, 0, 1, c, ldc, load);
+/* A 6-row tile cut by c's right edge: the columns past it masked off (and for at most
+   4 columns, only the left half of the multiply-adds). */
+BP_AVX2 static void micro_6_cut(long kc, const double *ap, long rs, long as, const double *bp, double *c, long ldc,
+                                long cols, int load) {
+    const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    const __m256i m0 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(cols), lanes);
+    const __m256i m1 = _mm256_cmpgt_epi64(_mm256_set1_epi64x(cols - 4), lanes);
+    double *b = (double *)bp;
+    if (rs == 1 && cols <= 4)
+        micro_6(kc, ap, 1, as, b, NULL, 0, 0, NULL, 0, 1, c, ldc, load, 1, m0, m1);
+    else if (rs == 1)
+        micro_6(kc, ap, 1, as, b, NULL, 0, 0, NULL, 0, 0, c, ldc, load, 1, m0, m1);
+    else if (cols <= 4)
+        micro_6(kc, ap, rs, 1, b, NULL, 0, 0, NULL, 0, 1, c, ldc, load, 1, m0, m1);
     else
-        micro_6(kc, ap, rs, 1, (double *)bp, NULL, 0, 0, NULL, 0, 1, c, ldc, load);
+        micro_6(kc, ap, rs, 1, b, NULL, 0, 0, NULL, 0, 0, c, ldc, load, 1, m0, m1);
 }
 
-/* A tile cut by c's edges (rows < 6 or columns < 8): through a local 6 × 8 copy. */
+/* A tile of 1–3 or 5 rows (from a zero-padded micro-panel, as = 6): through a local
+   6 × 8 copy. */
 BP_AVX2 static void micro_edge(long kc, const double *ap, long as, const double *bp, double *c, long ldc,
                                long rows, long cols, int load) {
+    if (rows == MR) {
+        micro_6_cut(kc, ap, 1, as, bp, c, ldc, cols, load);
+        return;
+    }
     _Alignas(32) double t[MR * NR] = {0};
     if (load)
         for (long r = 0; r < rows; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
-    if (cols <= 4)
-        micro_6x4(kc, ap, 1, as, bp, t, NR, load);
-    else
-        micro_6x8(kc, ap, as, bp, t, NR, load);
+    micro_6_cut(kc, ap, 1, as, bp, t, NR, cols, load);
     for (long r = 0; r < rows; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
-}
-
-/* A whole 6-row tile of A's rows in place, cut by c's right edge. */
-BP_AVX2 static void micro_edge_rows(long kc, const double *ap, long rs, const double *bp, double *c, long ldc,
-                                    long cols, int load) {
-    _Alignas(32) double t[MR * NR] = {0};
-    if (load)
-        for (long r = 0; r < MR; r++) memcpy(t + r * NR, c + r * ldc, sizeof(double) * (size_t)cols);
-    if (cols <= 4)
-        micro_6x4(kc, ap, rs, 1, bp, t, NR, load);
-    else
-        micro_6x8_rows(kc, ap, rs, bp, t, NR, load);
-    for (long r = 0; r < MR; r++) memcpy(c + r * ldc, t + r * NR, sizeof(double) * (size_t)cols);
 }
 
 BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
@@ -214,7 +219,7 @@ BP_AVX2 void gemm_avx2_packed(const double *a, long a_row, long a_col, const dou
                         else if (rows == 4)
                             micro_4x8_rows(kc, ap, a_row, panel, ct, ldc, load);
                         else
-                            micro_edge_rows(kc, ap, a_row, panel, ct, ldc, cols, load);
+                            micro_6_cut(kc, ap, a_row, 1, panel, ct, ldc, cols, load);
                         continue;
                     }
                     const long as = direct ? a_col : MR;
