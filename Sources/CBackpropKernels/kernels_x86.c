@@ -1,6 +1,7 @@
 /* The x86-64 vector paths of the matrix product, compiled for AVX2+FMA and for
    AVX-512 with target attributes (no build flags), and chosen at run time by
-   kernels.c, so the binary stays portable to any x86-64.
+   kernels.c, so the binary stays portable to any x86-64. The AVX2 path over packed
+   panels of both operands (larger products) is kernels_avx2.c.
 
    Both keep every element of c as one chain of fused multiply-adds over p in
    order (starting from 0, or from c when accumulating), so they agree to the bit
