@@ -10,8 +10,12 @@
    Every element of c is still one chain of fused multiply-adds over p in order,
    starting from 0 (or from c when accumulating) and continued across KC blocks
    by storing the tile to c and loading it back; so the bits are those of the
-   unpacked AVX2 path, of AVX-512 and of any split of c across threads. Tiles cut
-   by the edges of c run on a local 6 × 8 copy. */
+   unpacked AVX2 path, of AVX-512 and of any split of c across threads.
+
+   Where a copy would not repay itself, A is read in place: Aᵀ (a_row = 1) always,
+   a row-major A when n ≤ 16; the first tile of each strip copies b as it multiplies,
+   and a row-major A is copied by the first strip's tiles. Tiles cut by c's right
+   edge mask their loads and stores; tiles of 1–3 or 5 rows run on a local copy. */
 
 #include "kernels_avx2.h"
 
