@@ -43,6 +43,10 @@ static void gemm_portable(const double *a, long a_row, long a_col, const double 
 
 #include "kernels_x86.h"
 
+#ifndef BP_AVX2_PACK_MIN_K
+#define BP_AVX2_PACK_MIN_K 16
+#endif
+
 /* -1 until the first call asks the CPU; atomic, since any compute thread may be first. */
 static int detected = -1;
 
@@ -81,7 +85,10 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
         }
         /* fallthrough */
     case BP_PATH_AVX2:
-        if (m * k * n >= 4096 && path == BP_PATH_AVX2) {
+        /* Packing repays its copies once the product is not tiny and b has more than a
+           few rows (with k ≤ 16, as δ·Wᵀ's 10, the tile's stores dominate and the
+           unpacked kernel is faster). */
+        if (m * k * n >= 4096 && k > BP_AVX2_PACK_MIN_K && path == BP_PATH_AVX2) {
             gemm_avx2_packed(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);
         } else {
             gemm_avx2(a, a_row, a_col, b, ldb, c, ldc, m, k, n, accumulate);

@@ -12,7 +12,8 @@ __attribute__((visibility("hidden"))) void gemm_avx2(const double *a, long a_row
                                                      long ldb, double *c, long ldc, long m, long k, long n,
                                                      int accumulate);
 
-/* The AVX2 path over packed panels of b, for products large enough to repay the copy. */
+/* The AVX2 path over packed panels of a and b (kernels_avx2.c), for products large
+   enough to repay the copies. */
 __attribute__((visibility("hidden"))) void gemm_avx2_packed(const double *a, long a_row, long a_col, const double *b,
                                                             long ldb, double *c, long ldc, long m, long k, long n,
                                                             int accumulate);
