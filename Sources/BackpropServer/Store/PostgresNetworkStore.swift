@@ -39,7 +39,7 @@ final class PostgresNetworkStore: NetworkStore {
     // MARK: NetworkStore
 
     func put(_ name: String, _ content: NetworkContent, precondition: WritePrecondition) async throws(Problem) -> StoredNetwork {
-        let stored = try await database { try await self.insert(name, content, precondition: precondition) }.get()
+        let stored = try await database(timeout: Self.writeTimeout) { try await self.insert(name, content, precondition: precondition) }.get()
         cache.insert(stored)
         return stored
     }
@@ -67,13 +67,13 @@ final class PostgresNetworkStore: NetworkStore {
     }
 
     func delete(_ name: String, precondition: WritePrecondition) async throws(Problem) -> Bool {
-        let deleted = try await database { try await self.deleteName(name, precondition: precondition) }.get()
+        let deleted = try await database(timeout: Self.writeTimeout) { try await self.deleteName(name, precondition: precondition) }.get()
         if deleted { cache.keep(name, only: nil) }
         return deleted
     }
 
     func delete(_ name: String, version: Int) async throws(Problem) -> Bool {
-        let deleted = try await database { try await self.deleteVersion(name, version) }
+        let deleted = try await database(timeout: Self.writeTimeout) { try await self.deleteVersion(name, version) }
         cache.remove(name, version: version)
         return deleted
     }
@@ -107,6 +107,11 @@ final class PostgresNetworkStore: NetworkStore {
     }
 
     // MARK: Errors
+
+    /// A write's time limit: it may wait for other writers of the same name (their
+    /// transactions lock its row one after another), which is not the database being
+    /// unreachable; reads keep `database`'s 3 s.
+    static let writeTimeout: Duration = .seconds(10)
 
     /// 503 while the database cannot be reached.
     static let unavailable = Problem(
