@@ -38,6 +38,7 @@
 #   CONTRACT_VENV          the venv folder               (.build-contract-venv)
 #   CONTRACT_SCRATCH_PATH  swift build --scratch-path     (unset: .build)
 #   CONTRACT_SKIP_BUILD=1  use the already built binary
+#   CONTRACT_CONFIGURATION swift build -c                (release; .ci/run uses its debug build)
 #   CI_PREPARE_ONLY=1      only the venv, then exit (.ci/prepare.sh)
 #   CONTRACT_MAX_EXAMPLES  schemathesis examples per operation and phase (300)
 #   CONTRACT_SEED          schemathesis seed, for reproducible runs (20261129)
@@ -82,7 +83,7 @@ echo "schemathesis $("$VENV/bin/st" --version | awk '{print $NF}'), openapi-spec
 log "validate $SPEC"
 "$VENV/bin/openapi-spec-validator" "$SPEC"
 
-build_flags=(-c release)
+build_flags=(-c "${CONTRACT_CONFIGURATION:-release}")
 if [[ -n ${CONTRACT_SCRATCH_PATH:-} ]]; then
     build_flags+=(--scratch-path "$CONTRACT_SCRATCH_PATH")
 fi
