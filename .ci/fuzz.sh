@@ -58,8 +58,7 @@ say() { printf '\n== fuzz: %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 # used that debug build) the fuzzer's build reuses them and compiles only these
 # modules again.
 export BACKPROP_FUZZ=1
-# No index store, as .ci/run's debug build, whose dependencies it then reuses.
-build_flags=(-c debug --product BackpropFuzz --scratch-path "$scratch" --disable-index-store)
+build_flags=(-c debug --product BackpropFuzz --scratch-path "$scratch")
 if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
     say "swift build ${build_flags[*]} (the first build takes several minutes)"
     # gold warns about every ASan helper symbol it cannot export: thousands of lines.
