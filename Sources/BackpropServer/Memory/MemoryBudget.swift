@@ -130,8 +130,7 @@ final class MemoryBudget: Service, Sendable {
                 guard fallen else { continue }
                 let started = ContinuousClock.now
                 try await NIOThreadPool.singleton.runIfActive { _ = bp_release_free_memory() }
-                let elapsed = ContinuousClock.now - started
-                trimTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                trimTimer.recordMilliseconds((ContinuousClock.now - started).milliseconds)
             }
         }
     }
