@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 import Metrics
 import Prometheus
@@ -13,6 +14,10 @@ struct OperationsController {
     /// The memory budget, whose gauges are recorded when /metrics is scraped.
     let budget: MemoryBudget
     let specification: [UInt8]?
+    /// One scrape at a time records its gauges and emits them. The registry is the
+    /// process's; in a process with several applications (the tests), another's gauges
+    /// must not be recorded between this one's record and its emit.
+    private static let scraping = NIOLockedValueBox(())
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/health") { request, _ in
@@ -38,11 +43,15 @@ struct OperationsController {
             return Response.json(.object([("status", .string("ready"))]), pretty: pretty)
         }
         router.get("/metrics") { _, _ in
-            await jobs.recordMetrics()
-            for pool in pools { pool.recordGauges() }
-            budget.recordMetrics()
-            var bytes: [UInt8] = []
-            registry.emit(into: &bytes)
+            let jobGauges = await jobs.gauges()
+            let bytes = Self.scraping.withLockedValue { _ in
+                jobGauges.record()
+                for pool in pools { pool.recordGauges() }
+                budget.recordMetrics()
+                var bytes: [UInt8] = []
+                registry.emit(into: &bytes)
+                return bytes
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -27,8 +27,8 @@ protocol JobStore: Sendable {
     var isShuttingDown: Bool { get }
     /// Whether this replica should receive traffic (GET /health/ready).
     var readiness: Readiness { get }
-    /// Records the store's gauges (called when /metrics is scraped).
-    func recordMetrics() async
+    /// The store's gauges, for /metrics to record.
+    func gauges() async -> JobGauges
 }
 
 /// A checked training, ready to be stored.

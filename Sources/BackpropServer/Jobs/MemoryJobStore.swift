@@ -104,7 +104,9 @@ final class MemoryJobStore: JobStore {
         isShuttingDown ? Readiness(ready: false, reason: "shutting down") : .ready
     }
 
-    func recordMetrics() async { recordStatusCounts() }
+    func gauges() async -> JobGauges {
+        JobGauges(counts: Dictionary(grouping: all(), by: \.status).mapValues(\.count))
+    }
 
     private func kept(_ id: String) -> Job? {
         state.withLockedValue { state in
@@ -148,14 +150,6 @@ final class MemoryJobStore: JobStore {
     }
 
     /// Sets the `backprop_jobs{status=…}` gauges (done when /metrics is read).
-    func recordStatusCounts() {
-        let jobs = all()
-        for status in [Job.Status.queued, .running, .succeeded, .failed, .cancelled] {
-            Gauge(label: "backprop_jobs", dimensions: [("status", status.rawValue)])
-                .record(jobs.filter { $0.status == status }.count)
-        }
-    }
-
     var isShuttingDown: Bool { state.withLockedValue { $0.shuttingDown } }
 
     // MARK: Running

@@ -134,13 +134,13 @@ final class PostgresJobStore: JobStore {
         if phase == .starting { throw Self.unavailable }
     }
 
-    func recordMetrics() async {
-        let counts = try? await database { try await self.countsByState() }
-        for status in [Job.Status.queued, .running, .succeeded, .failed, .cancelled] {
-            Gauge(label: "backprop_jobs", dimensions: [("status", status.rawValue)]).record(counts?[status.rawValue] ?? 0)
-        }
-        Gauge(label: "backprop_job_store_queue_depth").record(counts?["queued"] ?? 0)
-        Gauge(label: "backprop_job_store_reachable").record(state.withLockedValue { $0.reachable } ? 1 : 0)
+    func gauges() async -> JobGauges {
+        let counts = (try? await database { try await self.countsByState() }) ?? [:]
+        return JobGauges(
+            counts: Dictionary(uniqueKeysWithValues: counts.compactMap { state, count in
+                Job.Status(rawValue: state).map { ($0, count) }
+            }),
+            reachable: state.withLockedValue { $0.reachable })
     }
 
     // MARK: Errors
