@@ -37,21 +37,26 @@ small=$("$bin/BackpropBenchmarks" small)
 echo "backprop seed 3-2-1 gradient (reused workspace): $(field "$small" nanoseconds) ns; with allocated results: $(field "$small" allocating_nanoseconds) ns"
 kernels=$("$bin/BackpropBenchmarks" kernels)
 echo "matrix products 64×784×128, one thread, GFLOP/s forward / gradient: portable $(field "$kernels" portable_forward_gflops) / $(field "$kernels" portable_gradient_gflops), avx2 $(field "$kernels" avx2_forward_gflops) / $(field "$kernels" avx2_gradient_gflops), avx-512 $(field "$kernels" avx512_forward_gflops) / $(field "$kernels" avx512_gradient_gflops)"
-swift_mlp=$("$bin/BackpropBenchmarks" mlp --repetitions 5)
-numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --repetitions 5)
-echo "backprop ($(field "$swift_mlp" kernel)): $(field "$swift_mlp" seconds) s/epoch, $(field "$swift_mlp" gflops) GFLOP/s"
-echo "numpy ($(field "$numpy_mlp" peer), OpenBLAS threads: ${OPENBLAS_NUM_THREADS:-default}): $(field "$numpy_mlp" seconds) s/epoch, $(field "$numpy_mlp" gflops) GFLOP/s"
-jax_mlp=$($py Benchmarks/peers/jax_mlp.py --repetitions 5)
-echo "$(field "$jax_mlp" peer): $(field "$jax_mlp" seconds) s/epoch, $(field "$jax_mlp" gflops) GFLOP/s"
-echo "epoch time backprop / numpy: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$numpy_mlp" seconds)"), / jax: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$jax_mlp" seconds)") (≤ 0.8 of the faster is the target)"
-avx2_mlp=$(BACKPROP_KERNELS=avx2 "$bin/BackpropBenchmarks" mlp --repetitions 5)
-numpy_haswell=$(OPENBLAS_CORETYPE=Haswell $py Benchmarks/peers/numpy_mlp.py --repetitions 5)
-jax_avx2=$(XLA_FLAGS=--xla_cpu_max_isa=AVX2 $py Benchmarks/peers/jax_mlp.py --repetitions 5)
-echo "held to AVX2: backprop $(field "$avx2_mlp" seconds) s, numpy (OPENBLAS_CORETYPE=Haswell) $(field "$numpy_haswell" seconds) s, jax (--xla_cpu_max_isa=AVX2) $(field "$jax_avx2" seconds) s; backprop / numpy $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$numpy_haswell" seconds)"), / jax $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$jax_avx2" seconds)")"
+# Each of mlp_data.py's shapes against both peers, then with every side held to AVX2.
+for shape in mnist narrow wide; do
+    echo "### MLP epoch, shape $shape (Benchmarks/peers/mlp_data.py)"
+    swift_mlp=$("$bin/BackpropBenchmarks" mlp --shape $shape --repetitions 5)
+    numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --shape $shape --repetitions 5)
+    jax_mlp=$($py Benchmarks/peers/jax_mlp.py --shape $shape --repetitions 5)
+    echo "backprop ($(field "$swift_mlp" kernel)): $(field "$swift_mlp" seconds) s/epoch, $(field "$swift_mlp" gflops) GFLOP/s, loss $(field "$swift_mlp" loss)"
+    echo "numpy ($(field "$numpy_mlp" peer), OpenBLAS threads: ${OPENBLAS_NUM_THREADS:-default}): $(field "$numpy_mlp" seconds) s/epoch, $(field "$numpy_mlp" gflops) GFLOP/s, loss $(field "$numpy_mlp" loss)"
+    echo "$(field "$jax_mlp" peer): $(field "$jax_mlp" seconds) s/epoch, $(field "$jax_mlp" gflops) GFLOP/s, loss $(field "$jax_mlp" loss)"
+    echo "epoch time backprop / numpy: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$numpy_mlp" seconds)"), / jax: $(ratio "$(field "$swift_mlp" seconds)" "$(field "$jax_mlp" seconds)") (≤ 0.8 of the faster is the target)"
+    avx2_mlp=$(BACKPROP_KERNELS=avx2 "$bin/BackpropBenchmarks" mlp --shape $shape --repetitions 5)
+    numpy_haswell=$(OPENBLAS_CORETYPE=Haswell $py Benchmarks/peers/numpy_mlp.py --shape $shape --repetitions 5)
+    jax_avx2=$(XLA_FLAGS=--xla_cpu_max_isa=AVX2 $py Benchmarks/peers/jax_mlp.py --shape $shape --repetitions 5)
+    echo "held to AVX2: backprop $(field "$avx2_mlp" seconds) s, numpy (OPENBLAS_CORETYPE=Haswell) $(field "$numpy_haswell" seconds) s, jax (--xla_cpu_max_isa=AVX2) $(field "$jax_avx2" seconds) s; backprop / numpy $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$numpy_haswell" seconds)"), / jax $(ratio "$(field "$avx2_mlp" seconds)" "$(field "$jax_avx2" seconds)")"
+done
 if [[ ${BENCH_OPENBLAS:-0} == 1 ]]; then
     swift build -c release --product BackpropBenchmarks --traits OpenBLAS --scratch-path .build-openblas >/dev/null
     blas_mlp=$(OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} .build-openblas/release/BackpropBenchmarks mlp --repetitions 5)
-    echo "backprop --traits OpenBLAS: $(field "$blas_mlp" seconds) s/epoch, $(field "$blas_mlp" gflops) GFLOP/s; / numpy: $(ratio "$(field "$blas_mlp" seconds)" "$(field "$numpy_mlp" seconds)")"
+    numpy_mlp=$($py Benchmarks/peers/numpy_mlp.py --repetitions 5)
+    echo "backprop --traits OpenBLAS (mnist): $(field "$blas_mlp" seconds) s/epoch, $(field "$blas_mlp" gflops) GFLOP/s; / numpy: $(ratio "$(field "$blas_mlp" seconds)" "$(field "$numpy_mlp" seconds)")"
 fi
 
 echo; echo "## 3. JSON: a /forward body with a 1000×1000 input (≈20 MB)"

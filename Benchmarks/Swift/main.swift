@@ -9,6 +9,7 @@ import NIOCore
 // Benchmarks/run.sh to set beside its peer's figure from the same run.
 //
 //   swift run -c release BackpropBenchmarks [mlp|checkpoint|small|kernels|wire|json|gzip] [--repetitions N]
+//   … mlp --shape mnist|narrow|wide   (Benchmarks/peers/mlp_data.py's shapes)
 
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
@@ -30,40 +31,6 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 func report(_ fields: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
-}
-
-/// The MLP of target 1: 784-128-10 (relu, softmax, cross-entropy, batch 64, sgd), 8,192
-/// synthetic samples, one epoch per run.
-func mlpRun() throws -> (network: Network, data: Dataset, configuration: TrainingConfiguration) {
-    let samples = 8192, inputs = 784, hidden = 128, outputs = 10
-    var generator = SeededGenerator(seed: 1)
-    var x = Matrix(rows: samples, columns: inputs)
-    for i in 0..<x.storage.count { x[element: i] = generator.nextUnit() }
-    var y = Matrix(rows: samples, columns: outputs)
-    for r in 0..<samples { y[r, generator.nextIndex(below: outputs)] = 1 }
-    let network = try Network(
-        inputs: inputs,
-        layers: [LayerSpec(units: hidden, activation: .relu), LayerSpec(units: outputs, activation: .softmax)],
-        seed: 1)
-    var configuration = TrainingConfiguration(
-        epochs: 1, learningRate: 0.01, batchSize: 64, shuffle: true, seed: 1, loss: .crossEntropy)
-    configuration.threads = threads  // numpy's OpenBLAS uses both cores too
-    return (network, Dataset(inputs: x, targets: y), configuration)
-}
-
-/// Target 1: an epoch of a 784-128-10 MLP (relu, softmax, cross-entropy, batch 64, sgd)
-/// over 8,192 synthetic samples, with the end-of-epoch loss over the whole set.
-func mlp() throws {
-    let (network, data, configuration) = try mlpRun()
-    let trainer = Trainer(configuration)
-    var times: [Double] = []
-    var loss = 0.0
-    for _ in 0..<repetitions {
-        times.append(try seconds { loss = try trainer.train(network, on: data).loss })
-    }
-    let epoch = median(times)
-    let flops = 6.0 * Double(network.parameterCount) * Double(data.inputs.rows)
-    report(["benchmark": "mlp_epoch", "kernel": matrixKernelName, "threads": threads, "seconds": epoch, "gflops": flops / epoch / 1e9, "loss": loss])
 }
 
 /// Target 1, small networks: one gradient of the seed's 3-2-1 network, in a reused workspace.

@@ -1,48 +1,66 @@
 """The peer of BackpropBenchmarks' mlp: the same epoch in numpy (OpenBLAS).
 
-784-128-10 MLP, relu then softmax, cross-entropy, batch 64, plain SGD (lr 0.01),
-8,192 synthetic samples shuffled every epoch, and the end-of-epoch loss over the
-whole set, as Backprop's trainer reports it. Prints one JSON line.
+One of mlp_data.py's shapes (`--shape mnist|narrow|wide`), plain SGD (lr 0.01), the
+samples shuffled every epoch (a gather through the permutation, batch by batch), and
+the end-of-epoch loss over the whole set, as Backprop's trainer reports it. Prints one
+JSON line.
 """
 import json
-import sys
 import time
 
 import numpy as np
-from mlp_data import batch, hidden, inputs, lr, make, outputs, samples
+from mlp_data import arguments, make
 
-repetitions = int(sys.argv[sys.argv.index("--repetitions") + 1]) if "--repetitions" in sys.argv else 5
+shape, repetitions = arguments()
 rng = np.random.default_rng(1)
-x, y, w1_0, w2_0 = make(rng)
+x, y, weights_0 = make(rng, shape)
+relu = shape.hidden == "relu"
 
 
-def forward(w1, b1, w2, b2, xb):
-    h1 = xb @ w1 + b1
-    a1 = np.maximum(h1, 0)
-    h2 = a1 @ w2 + b2
-    h2 = h2 - h2.max(axis=1, keepdims=True)
-    e = np.exp(h2)
-    return h1, a1, h2, e / e.sum(axis=1, keepdims=True)
+def forward(weights, biases, xb):
+    """Each layer's weighted inputs h and outputs a (the last a: softmax or linear)."""
+    hs, activations = [], [xb]
+    for index, (w, b) in enumerate(zip(weights, biases)):
+        h = activations[-1] @ w + b
+        hs.append(h)
+        if index < len(weights) - 1:
+            activations.append(np.maximum(h, 0) if relu else np.tanh(h))
+        elif shape.output == "softmax":
+            e = np.exp(h - h.max(axis=1, keepdims=True))
+            activations.append(e / e.sum(axis=1, keepdims=True))
+        else:
+            activations.append(h)
+    return hs, activations
 
 
 def epoch():
-    w1, b1, w2, b2 = w1_0.copy(), np.zeros(hidden), w2_0.copy(), np.zeros(outputs)
-    order = rng.permutation(samples)
-    for start in range(0, samples, batch):
-        index = order[start:start + batch]
+    weights = [w.copy() for w in weights_0]
+    biases = [np.zeros(w.shape[1]) for w in weights]
+    order = rng.permutation(shape.samples)
+    for start in range(0, shape.samples, shape.batch):
+        index = order[start:start + shape.batch]
         xb, yb = x[index], y[index]
-        h1, a1, _, p = forward(w1, b1, w2, b2, xb)
-        d2 = (p - yb) / len(xb)          # ∂loss/∂h2 of the batch mean
-        gw2, gb2 = a1.T @ d2, d2.sum(axis=0)
-        d1 = (d2 @ w2.T) * (h1 > 0)
-        gw1, gb1 = xb.T @ d1, d1.sum(axis=0)
-        w1 -= lr * gw1; b1 -= lr * gb1; w2 -= lr * gw2; b2 -= lr * gb2
+        hs, activations = forward(weights, biases, xb)
+        d = (activations[-1] - yb) / len(xb)  # ∂loss/∂h of the batch mean, both losses
+        for layer in range(len(weights) - 1, -1, -1):
+            gw, gb = activations[layer].T @ d, d.sum(axis=0)
+            if layer > 0:
+                back = d @ weights[layer].T
+                h = hs[layer - 1]
+                d = back * (h > 0) if relu else back * (1 - activations[layer] ** 2)
+            weights[layer] -= shape.lr * gw
+            biases[layer] -= shape.lr * gb
     loss = 0.0
-    for start in range(0, samples, batch):  # end-of-epoch loss, in batches as Backprop does
-        _, _, h2, p = forward(w1, b1, w2, b2, x[start:start + batch])
-        logsumexp = np.log(np.exp(h2).sum(axis=1))
-        loss += -(y[start:start + batch] * (h2 - logsumexp[:, None])).sum()
-    return loss / samples
+    for start in range(0, shape.samples, shape.batch):  # end-of-epoch loss, in batches as Backprop does
+        hs, activations = forward(weights, biases, x[start:start + shape.batch])
+        yb = y[start:start + shape.batch]
+        if shape.output == "softmax":
+            h = hs[-1]
+            logsumexp = np.log(np.exp(h - h.max(axis=1, keepdims=True)).sum(axis=1)) + h.max(axis=1)
+            loss += -(yb * (h - logsumexp[:, None])).sum()
+        else:
+            loss += 0.5 * ((yb - activations[-1]) ** 2).sum()
+    return loss / shape.samples
 
 
 times, loss = [], 0.0
@@ -51,6 +69,5 @@ for _ in range(repetitions):
     loss = epoch()
     times.append(time.perf_counter() - start)
 seconds = float(np.median(times))
-parameters = inputs * hidden + hidden + hidden * outputs + outputs
-print(json.dumps({"benchmark": "mlp_epoch", "peer": "numpy " + np.__version__, "seconds": seconds,
-                  "gflops": 6 * parameters * samples / seconds / 1e9, "loss": loss}))
+print(json.dumps({"benchmark": "mlp_epoch", "shape": shape.name, "peer": "numpy " + np.__version__,
+                  "seconds": seconds, "gflops": 6 * shape.parameters * shape.samples / seconds / 1e9, "loss": loss}))

@@ -1,3 +1,4 @@
+import CBackpropKernels
 import Foundation
 
 /// A layer's activation function f, applied to the weighted input h = x·W + b.
@@ -26,8 +27,9 @@ public enum Activation: String, Sendable, CaseIterable {
         switch self {
         /// σ(h) = 1 / (1 + e^−h), computed from e^−|h| so it never overflows.
         case .sigmoid: Activation.sigmoid(h)
-        /// tanh(h) = (e^h − e^−h) / (e^h + e^−h).
-        case .tanh: Foundation.tanh(h)
+        /// tanh(h) = (e^h − e^−h) / (e^h + e^−h), computed as sign(h)·e/(e + 2) with
+        /// e = e^2|h| − 1, the same bits alone or in arrays (`bp_tanh`, activations.c).
+        case .tanh: bp_tanh_one(h)
         /// relu(h) = max(0, h).
         case .relu: h > 0 ? h : 0
         /// leaky_relu(h) = h for h > 0, 0.01·h otherwise.
@@ -68,6 +70,10 @@ public enum Activation: String, Sendable, CaseIterable {
     /// keeps every exponent ≤ 0, so nothing overflows.
     @inline(__always)
     func apply(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        if self == .tanh {
+            bp_tanh(values, count)  // vectorized; the same bits as `value`
+            return
+        }
         guard self == .softmax else {
             for k in 0..<count { values[k] = value(values[k]) }
             return

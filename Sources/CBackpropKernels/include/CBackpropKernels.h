@@ -30,6 +30,17 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
 /// The path this process uses: BP_PATH_PORTABLE, _AVX2, _AVX512 or _OPENBLAS (the trait).
 int bp_kernels_vectorized(void);
 
+/// tanh of each of `count` doubles, in place: the same bits on every path and CPU
+/// with FMA (activations.c gives the method and its error, a few units in the last place).
+void bp_tanh(double *values, long count);
+
+/// tanh of one double, the same bits as `bp_tanh` gives for it.
+double bp_tanh_one(double x);
+
+/// `bp_tanh` on a given path (for tests): BP_PATH_PORTABLE, or any other for the
+/// AVX2 path where the CPU has it. Returns the path used.
+int bp_tanh_on(int path, double *values, long count);
+
 /// The calling thread's one slot for a reusable object (an opaque, retained pointer
 /// the Swift side owns): swaps `value` in and returns what was there.
 void *bp_thread_slot_exchange(void *value);
