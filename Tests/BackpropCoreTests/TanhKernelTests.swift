@@ -4,7 +4,7 @@ import Testing
 
 @testable import BackpropCore
 
-/// tanh over arrays (activations.c): the same bits on the portable and AVX2 paths and
+/// tanh over arrays (activations.c): the same bits on the portable, AVX2 and AVX-512 paths and
 /// for one value alone, within a few units in the last place of libm's tanh, and
 /// exact at the edges.
 @Suite struct TanhKernelTests {
@@ -26,14 +26,17 @@ import Testing
     }
 
     @Test func bothPathsAndOneValueAloneGiveTheSameBits() {
-        let input = Self.values(100_003)  // not a multiple of 4: the AVX2 path's scalar tail too
-        var vector = input, portable = input
+        let input = Self.values(100_003)  // not a multiple of 8: the vector paths' narrower and scalar tails too
+        var wide = input, vector = input, portable = input
         let count = input.count
+        wide.withUnsafeMutableBufferPointer { _ = bp_tanh_on(Int32(BP_PATH_AVX512), $0.baseAddress, count) }
         vector.withUnsafeMutableBufferPointer { _ = bp_tanh_on(Int32(BP_PATH_AVX2), $0.baseAddress, count) }
         portable.withUnsafeMutableBufferPointer { _ = bp_tanh_on(Int32(BP_PATH_PORTABLE), $0.baseAddress, count) }
         var mismatches = 0, alone = 0
         for i in input.indices {
-            if vector[i].bitPattern != portable[i].bitPattern { mismatches += 1 }
+            if vector[i].bitPattern != portable[i].bitPattern || wide[i].bitPattern != portable[i].bitPattern {
+                mismatches += 1
+            }
             if Activation.tanh.value(input[i]).bitPattern != vector[i].bitPattern { alone += 1 }
         }
         #expect(mismatches == 0)

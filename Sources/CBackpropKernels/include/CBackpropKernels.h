@@ -37,8 +37,8 @@ void bp_tanh(double *values, long count);
 /// tanh of one double, the same bits as `bp_tanh` gives for it.
 double bp_tanh_one(double x);
 
-/// `bp_tanh` on a given path (for tests): BP_PATH_PORTABLE, or any other for the
-/// AVX2 path where the CPU has it. Returns the path used.
+/// `bp_tanh` on a given path (for tests): BP_PATH_PORTABLE, _AVX2 or _AVX512; a path
+/// the CPU lacks falls back to the next narrower one. Returns the path used.
 int bp_tanh_on(int path, double *values, long count);
 
 /// The calling thread's one slot for a reusable object (an opaque, retained pointer
