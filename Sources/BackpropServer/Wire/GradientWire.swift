@@ -36,8 +36,8 @@ public enum GradientWire {
             throw Problem(error, names: names)
         }
         for (index, layer) in result.layers.enumerated() {
-            let deltas = layer.weightGradient.storage + (layer.biasGradient ?? [])
-            if deltas.contains(where: { !(learningRate * $0).isFinite }) {
+            let overflows = { (gradient: Double) in !(learningRate * gradient).isFinite }
+            if layer.weightGradient.storage.contains(where: overflows) || layer.biasGradient?.contains(where: overflows) == true {
                 throw Problem(
                     CoreError(
                         .nonFinite, "the weight deltas of layer \(index) overflow: learning_rate × gradient is not finite",
@@ -46,8 +46,8 @@ public enum GradientWire {
             }
         }
         let outputScalar = wire.shorthand[last]
-        var error = target
-        for i in 0..<error.storage.count { error[element: i] = target.storage[i] - result.output.storage[i] }
+        var error = target  // target's last use: its buffer becomes the error's, with no copy
+        for i in 0..<error.storage.count { error[element: i] -= result.output.storage[i] }
         if !error.isFinite {
             throw Problem.unprocessable("Result is not finite", "target − output overflows", at: JSONPointer(["target"]))
         }
