@@ -28,10 +28,19 @@ enum Kernels {
         product(a, row: 1, column: m, b, into: c, m: m, k: k, n: n, accumulate: false, threads: threads)
     }
 
+    /// Products of fewer multiply-adds than this run on the calling thread alone.
+    ///
+    /// Sharing a product costs a wake-up of a worker and a wait for it. On a 2-vCPU KVM
+    /// guest (BENCHMARKS.md, issue 15) that cost outweighed half of a 64×784×128 product
+    /// (6.4 M multiply-adds, ~90 µs alone): the 784-128-10 epoch took 0.137 s on one
+    /// thread and 0.170 s on two, while the 784-1024-10 epoch's 103 M products gained
+    /// from two (1.2–1.5 s → 0.91–0.96 s).
+    static let splitThreshold = 1 << 24
+
     /// `c (+)= A · b` with `A[i][p] = a[i·row + p·column]`, split into up to `threads`
     /// parts: blocks of 16 columns (the AVX-512 kernel's width) when c is at least
-    /// 32 wide, else blocks of 8 rows; one part when the work (multiply-adds) is too
-    /// small to share.
+    /// 32 wide, else blocks of 8 rows; one part when the work (multiply-adds) is under
+    /// `splitThreshold`.
     private static func product(
         _ a: UnsafePointer<Double>, row: Int, column: Int, _ b: UnsafePointer<Double>,
         into c: UnsafeMutablePointer<Double>, m: Int, k: Int, n: Int, accumulate: Bool, threads: Int
@@ -39,7 +48,7 @@ enum Kernels {
         let byColumns = n >= 32
         let blocks = byColumns ? (n + 15) / 16 : (m + 7) / 8
         let parts = min(threads, blocks)
-        guard parts > 1, m * k * n >= 1 << 20 else {
+        guard parts > 1, m * k * n >= Self.splitThreshold else {
             bp_gemm_strided(a, row, column, b, n, c, n, m, k, n, accumulate ? 1 : 0)
             return
         }

@@ -67,7 +67,9 @@ import Testing
     /// Splitting a product's columns or rows across threads leaves every bit as it was.
     @Test func threadSplitsAreBitIdentical() {
         var generator = SeededGenerator(seed: 12)
-        for (m, k, n) in [(64, 784, 128), (784, 64, 128), (500, 300, 20)] {
+        // Columns split (n ≥ 32) and rows split (n < 32), each past the size that is split.
+        for (m, k, n) in [(128, 784, 1024), (784, 256, 128), (3000, 300, 20)] {
+            #expect(m * k * n >= Kernels.splitThreshold)
             let a = (0..<m * k).map { _ in generator.nextUnit() - 0.5 }
             let b = (0..<k * n).map { _ in generator.nextUnit() - 0.5 }
             let products = [1, 2, 3].map { threads in

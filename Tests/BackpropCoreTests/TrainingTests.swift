@@ -1,4 +1,4 @@
-import BackpropCore
+@testable import BackpropCore
 import BackpropTestSupport
 import Testing
 
@@ -148,12 +148,14 @@ import Testing
     /// Products split across threads sum every element whole, in the same order.
     @Test func threadsDoNotChangeABit() throws {
         var generator = SeededGenerator(seed: 21)
-        let inputs = randomMatrix(rows: 256, columns: 200, limit: 1, using: &generator)
+        // The first layer's products (128 × 400 × 330) are past the size that is split.
+        let inputs = randomMatrix(rows: 256, columns: 400, limit: 1, using: &generator)
         var targets = Matrix(rows: 256, columns: 3)
         for r in 0..<256 { targets[r, generator.nextIndex(below: 3)] = 1 }
+        #expect(128 * 400 * 330 >= Kernels.splitThreshold)
         let network = try Network(
-            inputs: 200, layers: [LayerSpec(units: 100, activation: .relu), LayerSpec(units: 3, activation: .softmax)], seed: 4)
-        var configuration = TrainingConfiguration(epochs: 2, learningRate: 0.05, batchSize: 64, seed: 5, loss: .crossEntropy)
+            inputs: 400, layers: [LayerSpec(units: 330, activation: .relu), LayerSpec(units: 3, activation: .softmax)], seed: 4)
+        var configuration = TrainingConfiguration(epochs: 2, learningRate: 0.05, batchSize: 128, seed: 5, loss: .crossEntropy)
         let one = try Trainer(configuration).train(network, on: Dataset(inputs: inputs, targets: targets))
         configuration.threads = 2
         let two = try Trainer(configuration).train(network, on: Dataset(inputs: inputs, targets: targets))
