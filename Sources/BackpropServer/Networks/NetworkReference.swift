@@ -1,3 +1,5 @@
+import Foundation
+
 /// `"network": {"name": "xor"}` or `{"name": "xor", "version": 3}`: a stored network
 /// named where a request takes a network.
 struct NetworkReference: Sendable, Hashable {
@@ -30,8 +32,30 @@ struct NetworkReference: Sendable, Hashable {
 
     /// Whether `bytes` can hold a reference at all: a quick scan for `"name"` that
     /// spares bodies without one a second look.
+    ///
+    /// It runs on every /forward, /gradient and job body, so it jumps from quote to
+    /// quote with `memchr` over the contiguous bytes. (The standard library's generic
+    /// `firstRange(of:)` was 1.6% of a loaded server's CPU on /gradient, and more in
+    /// the generic metadata lookups it made per call.)
     static func mayAppear<Bytes: Collection<UInt8>>(in bytes: Bytes) -> Bool {
-        bytes.firstRange(of: #""name""#.utf8) != nil
+        bytes.withContiguousStorageIfAvailable { containsNameKey(UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes(containsNameKey)
+    }
+
+    /// `"name"`, with its quotes.
+    private static let nameKey: [UInt8] = Array(#""name""#.utf8)
+
+    private static func containsNameKey(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let key = nameKey
+        guard let base = bytes.baseAddress, bytes.count >= key.count else { return false }
+        let lastStart = bytes.count - key.count
+        var offset = 0
+        while offset <= lastStart, let quote = memchr(base + offset, 0x22, lastStart + 1 - offset) {
+            let at = base.distance(to: UnsafeRawPointer(quote))
+            if (1..<key.count).allSatisfy({ bytes[at + $0] == key[$0] }) { return true }
+            offset = at + 1
+        }
+        return false
     }
 }
 
