@@ -1,9 +1,8 @@
 #include "CBackpropKernels.h"
+#include "kernels_x86.h"
 
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* tanh over arrays of doubles, the same bits on every path.
 
@@ -46,7 +45,7 @@ static void tanh_portable(double *values, long count) {
     for (long i = 0; i < count; i++) values[i] = bp_tanh_one(values[i]);
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#ifdef BP_X86
 #include <immintrin.h>
 
 /* One vector of four: each lane the scalar code's operations, in its order. */
@@ -120,25 +119,11 @@ __attribute__((target("avx512f"))) static void tanh_avx512(double *values, long 
     tanh_portable(values + i, count - i);
 }
 
-static int tanh_path(void) {
-    static int path = -1;
-    int chosen = __atomic_load_n(&path, __ATOMIC_RELAXED);
-    if (chosen < 0) {
-        __builtin_cpu_init();
-        chosen = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? BP_PATH_AVX2 : BP_PATH_PORTABLE;
-        if (chosen == BP_PATH_AVX2 && __builtin_cpu_supports("avx512f")) chosen = BP_PATH_AVX512;
-        const char *cap = getenv("BACKPROP_KERNELS"); /* as the products: avx2 or portable narrows */
-        if (cap && strcmp(cap, "avx2") == 0 && chosen == BP_PATH_AVX512) chosen = BP_PATH_AVX2;
-        if (cap && strcmp(cap, "portable") == 0) chosen = BP_PATH_PORTABLE;
-        __atomic_store_n(&path, chosen, __ATOMIC_RELAXED);
-    }
-    return chosen;
-}
 #endif
 
 int bp_tanh_on(int path, double *values, long count) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    const int available = tanh_path();
+#ifdef BP_X86
+    const int available = bp_cpu_path();
     if (path == BP_PATH_AVX512 && available == BP_PATH_AVX512) {
         tanh_avx512(values, count);
         return BP_PATH_AVX512;

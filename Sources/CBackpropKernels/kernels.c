@@ -3,6 +3,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels_x86.h"
+
+/* -1 until the first call asks the CPU; atomic, since any compute thread may be first. */
+static int detected = -1;
+
+int bp_cpu_path(void) {
+    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
+    if (path < 0) {
+        path = BP_PATH_PORTABLE;
+#ifdef BP_X86
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = BP_PATH_AVX2;
+        if (path == BP_PATH_AVX2 && __builtin_cpu_supports("avx512f")) path = BP_PATH_AVX512;
+#endif
+        /* BACKPROP_KERNELS=avx2 or portable holds the process to that path or a narrower
+           one: an AVX2 machine's figures measured on an AVX-512 one. */
+        const char *cap = getenv("BACKPROP_KERNELS");
+        if (cap && strcmp(cap, "avx2") == 0 && path > BP_PATH_AVX2) path = BP_PATH_AVX2;
+        if (cap && strcmp(cap, "portable") == 0) path = BP_PATH_PORTABLE;
+        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
+    }
+    return path;
+}
+
 #ifdef BP_OPENBLAS
 
 /* The OpenBLAS trait: every product is one dgemm call (A's strides name a plain or
@@ -41,37 +65,14 @@ static void gemm_portable(const double *a, long a_row, long a_col, const double 
     }
 }
 
-#include "kernels_x86.h"
-
 #ifndef BP_AVX2_PACK_MIN_K
 #define BP_AVX2_PACK_MIN_K 16
 #endif
 
-/* -1 until the first call asks the CPU; atomic, since any compute thread may be first. */
-static int detected = -1;
-
-static int detect(void) {
-    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
-    if (path < 0) {
-        path = BP_PATH_PORTABLE;
-#ifdef BP_X86
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) path = BP_PATH_AVX2;
-        if (path == BP_PATH_AVX2 && __builtin_cpu_supports("avx512f")) path = BP_PATH_AVX512;
-#endif
-        /* BACKPROP_KERNELS=avx2 or portable holds the process to that path or a narrower
-           one: an AVX2 machine's figures measured on an AVX-512 one. */
-        const char *cap = getenv("BACKPROP_KERNELS");
-        if (cap && strcmp(cap, "avx2") == 0 && path > BP_PATH_AVX2) path = BP_PATH_AVX2;
-        if (cap && strcmp(cap, "portable") == 0) path = BP_PATH_PORTABLE;
-        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
-    }
-    return path;
-}
 
 int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const double *b, long ldb, double *c,
                        long ldc, long m, long k, long n, int accumulate) {
-    const int available = detect();
+    const int available = bp_cpu_path();
     if (path == BP_PATH_OPENBLAS || path > available) path = available;
     if (m <= 0 || n <= 0) return path;
     switch (path) {
@@ -100,7 +101,7 @@ int bp_gemm_strided_on(int path, const double *a, long a_row, long a_col, const 
     return path;
 }
 
-int bp_kernels_vectorized(void) { return detect(); }
+int bp_kernels_vectorized(void) { return bp_cpu_path(); }
 
 #endif /* BP_OPENBLAS */
 

@@ -5,6 +5,11 @@
    c = A·b (or c += A·b) as bp_gemm_strided describes; call them only on a CPU
    with the named extensions. */
 
+/* The widest path this CPU has (BP_PATH_PORTABLE, _AVX2 or _AVX512), as narrowed by
+   BACKPROP_KERNELS=avx2 or portable; asked once per process. The matrix products and
+   tanh (activations.c) choose by it, with or without the OpenBLAS trait. */
+__attribute__((visibility("hidden"))) int bp_cpu_path(void);
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define BP_X86 1
 
