@@ -21,7 +21,7 @@ public enum Activation: String, Sendable, CaseIterable {
     /// True for activations applied to each unit on its own (all but softmax).
     public var isElementwise: Bool { self != .softmax }
 
-    /// f(h) for one unit. Softmax is not elementwise: use `apply(to:count:)`.
+    /// f(h) for one unit. Softmax is not elementwise: use `apply(_:rows:units:)`.
     @inline(__always)
     public func value(_ h: Double) -> Double {
         switch self {
@@ -64,20 +64,23 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
-    /// Applies f in place to one sample's `count` weighted inputs.
+    /// Applies f in place to `rows` samples of `units` weighted inputs each, row-major.
     ///
+    /// Elementwise activations go over the whole block at once (tanh in vectors,
+    /// `bp_tanh`, with the same bits as `value`); softmax goes row by row:
     /// softmax(h)_k = e^(h_k − max h) / Σ_j e^(h_j − max h): shifting by the maximum
     /// keeps every exponent ≤ 0, so nothing overflows.
     @inline(__always)
-    func apply(_ values: UnsafeMutablePointer<Double>, count: Int) {
-        if self == .tanh {
-            bp_tanh(values, count)  // vectorized; the same bits as `value`
-            return
+    func apply(_ values: UnsafeMutablePointer<Double>, rows: Int, units: Int) {
+        switch self {
+        case .tanh: bp_tanh(values, rows * units)
+        case .softmax: for r in 0..<rows { Self.softmax(values + r * units, count: units) }
+        default: for k in 0..<rows * units { values[k] = value(values[k]) }
         }
-        guard self == .softmax else {
-            for k in 0..<count { values[k] = value(values[k]) }
-            return
-        }
+    }
+
+    @inline(__always)
+    private static func softmax(_ values: UnsafeMutablePointer<Double>, count: Int) {
         var maximum = -Double.infinity
         for k in 0..<count { maximum = max(maximum, values[k]) }
         var sum = 0.0

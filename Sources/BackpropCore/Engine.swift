@@ -40,7 +40,7 @@ final class Engine {
                 Kernels.addRowVector(bias.pointer, to: h, m: batch, n: shape.units)
             }
             y.update(from: h, count: batch * shape.units)
-            for r in 0..<batch { shape.activation.apply(y + r * shape.units, count: shape.units) }
+            shape.activation.apply(y, rows: batch, units: shape.units)
             previous = UnsafePointer(y)
         }
     }
