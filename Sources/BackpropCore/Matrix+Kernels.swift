@@ -37,15 +37,25 @@ enum Kernels {
     /// from two (1.2–1.5 s → 0.91–0.96 s).
     static let splitThreshold = 1 << 24
 
+    /// Products whose c holds at least this many elements (2 MiB, a core's L2 on the
+    /// machine BENCHMARKS.md names) are split by rows when they have rows to split.
+    ///
+    /// Split by columns, each thread walks every row of a large c, a few cache lines at
+    /// a time; split by rows, it owns one contiguous part. The 784-1024-10 network's
+    /// weight gradient (aᵀ·δ, 784×128 · 128×1024, c 6.4 MB) took 2.6 ms a batch in the
+    /// epoch split by rows and 2.9–3.1 ms by columns. Its forward product (c 1 MB) stays
+    /// by columns: split by rows, each thread would pack all of its 6.4 MB b.
+    static let rowSplitElements = 1 << 18
+
     /// `c (+)= A · b` with `A[i][p] = a[i·row + p·column]`, split into up to `threads`
     /// parts: blocks of 16 columns (the AVX-512 kernel's width) when c is at least
-    /// 32 wide, else blocks of 8 rows; one part when the work (multiply-adds) is under
-    /// `splitThreshold`.
+    /// 32 wide and holds fewer than `rowSplitElements`, else blocks of 8 rows; one part
+    /// when the work (multiply-adds) is under `splitThreshold`.
     private static func product(
         _ a: UnsafePointer<Double>, row: Int, column: Int, _ b: UnsafePointer<Double>,
         into c: UnsafeMutablePointer<Double>, m: Int, k: Int, n: Int, accumulate: Bool, threads: Int
     ) {
-        let byColumns = n >= 32
+        let byColumns = n >= 32 && (m * n < Self.rowSplitElements || m < 16 * threads)
         let blocks = byColumns ? (n + 15) / 16 : (m + 7) / 8
         let parts = min(threads, blocks)
         guard parts > 1, m * k * n >= Self.splitThreshold else {

@@ -67,8 +67,9 @@ import Testing
     /// Splitting a product's columns or rows across threads leaves every bit as it was.
     @Test func threadSplitsAreBitIdentical() {
         var generator = SeededGenerator(seed: 12)
-        // Columns split (n ≥ 32) and rows split (n < 32), each past the size that is split.
-        for (m, k, n) in [(128, 784, 1024), (784, 256, 128), (3000, 300, 20)] {
+        // Columns split (n ≥ 32, c small), rows split (n < 32, or c of at least
+        // rowSplitElements), each past the size that is split.
+        for (m, k, n) in [(128, 784, 1024), (784, 256, 128), (3000, 300, 20), (784, 128, 1024)] {
             #expect(m * k * n >= Kernels.splitThreshold)
             let a = (0..<m * k).map { _ in generator.nextUnit() - 0.5 }
             let b = (0..<k * n).map { _ in generator.nextUnit() - 0.5 }
@@ -81,5 +82,6 @@ import Testing
             #expect(products[0] == products[2])
             #expect(!products[0].contains { $0.isNaN })
         }
+        #expect(784 * 1024 >= Kernels.rowSplitElements && 128 * 1024 < Kernels.rowSplitElements)
     }
 }
