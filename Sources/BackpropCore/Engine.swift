@@ -9,20 +9,25 @@ final class Engine {
     let capacity: Int
     /// Threads a large matrix product may use (the results are the same for any count).
     var threads = 1
-    /// Per layer: weighted inputs h, outputs y = f(h), error terms δ (batch × units).
+    /// The forward pass's h and y per layer (batch × units).
+    let layers: LayerOutputs
     let weighted: [Buffer]
     let outputs: [Buffer]
+    /// Per layer: error terms δ (batch × units).
     let deltas: [Buffer]
     /// Per layer: ∂loss/∂W and ∂loss/∂b, averaged over the batch.
     let gradients: Parameters
     /// Scratch for Wᵀ, units × inputs, the largest layer's size.
     private let transposed: Buffer
+    /// The full-set loss's buffers for its threads after the first, made on first use.
+    var lossLayers: [LayerOutputs] = []
 
     init(parameters: Parameters, capacity: Int) {
         shapes = parameters.shapes
         self.capacity = capacity
-        weighted = shapes.map { Buffer(count: capacity * $0.units) }
-        outputs = shapes.map { Buffer(count: capacity * $0.units) }
+        layers = LayerOutputs(shapes: shapes, capacity: capacity)
+        weighted = layers.weighted
+        outputs = layers.outputs
         deltas = shapes.map { Buffer(count: capacity * $0.units) }
         gradients = Parameters(zerosLike: parameters)
         transposed = Buffer(count: shapes.map { $0.inputs * $0.units }.max() ?? 0)
@@ -30,32 +35,12 @@ final class Engine {
 
     /// h_l = a_{l−1}·W_l + b_l and a_l = f_l(h_l) for every layer, a_{−1} = input.
     func forward(_ parameters: Parameters, input: UnsafePointer<Double>, batch: Int) {
-        var previous = input
-        for (index, shape) in shapes.enumerated() {
-            let h = weighted[index].pointer, y = outputs[index].pointer
-            Kernels.multiply(
-                previous, parameters.weights[index].pointer, into: h,
-                m: batch, k: shape.inputs, n: shape.units, threads: threads)
-            if let bias = parameters.biases[index] {
-                Kernels.addRowVector(bias.pointer, to: h, m: batch, n: shape.units)
-            }
-            y.update(from: h, count: batch * shape.units)
-            shape.activation.apply(y, rows: batch, units: shape.units)
-            previous = UnsafePointer(y)
-        }
+        layers.forward(parameters, input: input, batch: batch, threads: threads)
     }
 
     /// The summed loss of the last forward pass's `batch` samples against `target`.
     func lossSum(target: UnsafePointer<Double>, batch: Int, loss: Loss) -> Double {
-        let last = shapes.count - 1, units = shapes[last].units
-        let h = weighted[last].pointer, y = outputs[last].pointer
-        var total = 0.0
-        for r in 0..<batch {
-            total += loss.value(
-                h: h + r * units, y: y + r * units, t: target + r * units, count: units,
-                activation: shapes[last].activation)
-        }
-        return total
+        layers.lossSum(target: target, batch: batch, loss: loss)
     }
 
     /// Backpropagation after `forward`: error terms δ_l = −∂E/∂h_l per sample, and

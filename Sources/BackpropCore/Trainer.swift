@@ -167,21 +167,3 @@ extension Matrix {
         }
     }
 }
-
-extension Engine {
-    /// The mean loss over a whole data set, in chunks of up to `capacity` samples.
-    func meanLoss(_ parameters: Parameters, on set: Dataset, loss: Loss) -> Double {
-        var total = 0.0
-        set.inputs.storage.withUnsafeBufferPointer { inputs in
-            set.targets.storage.withUnsafeBufferPointer { targets in
-                for start in stride(from: 0, to: set.inputs.rows, by: capacity) {
-                    let size = min(capacity, set.inputs.rows - start)
-                    forward(parameters, input: inputs.baseAddress! + start * set.inputs.columns, batch: size)
-                    total += lossSum(
-                        target: targets.baseAddress! + start * set.targets.columns, batch: size, loss: loss)
-                }
-            }
-        }
-        return total / Double(set.inputs.rows)
-    }
-}

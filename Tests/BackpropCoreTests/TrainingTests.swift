@@ -166,6 +166,39 @@ import Testing
         #expect(one.network != network)
     }
 
+    /// The full-set loss shares its chunks out among threads and adds the chunks' sums in
+    /// order: the same bits as one thread, which sums each chunk from 0 and adds them in turn.
+    @Test(arguments: [1, 2, 3, 5])
+    func theFullSetLossIsTheSameForAnyThreadCount(threads: Int) throws {
+        var generator = SeededGenerator(seed: 22)
+        let samples = 301, capacity = 32  // 10 chunks, the last of 13 samples
+        let set = Dataset(
+            inputs: randomMatrix(rows: samples, columns: 7, limit: 2, using: &generator),
+            targets: randomMatrix(rows: samples, columns: 3, limit: 1, using: &generator))
+        let network = try Network(
+            inputs: 7, layers: [LayerSpec(units: 5, activation: .tanh), LayerSpec(units: 3, activation: .linear)],
+            seed: 6)
+        var expected = 0.0
+        for start in stride(from: 0, to: samples, by: capacity) {
+            var chunk = 0.0
+            for r in start..<min(start + capacity, samples) {
+                let output = try network.predict(Matrix([Array(set.inputs.storage[r * 7..<(r + 1) * 7])]))
+                for j in 0..<3 {
+                    let difference = set.targets[r, j] - output[0, j]
+                    chunk += 0.5 * difference * difference
+                }
+            }
+            expected += chunk
+        }
+        let engine = Engine(parameters: Parameters(network), capacity: capacity)
+        engine.threads = threads
+        let loss = engine.meanLoss(Parameters(network), on: set, loss: .squaredError)
+        #expect(abs(loss - expected / Double(samples)) < 1e-12)
+        engine.threads = 1
+        #expect(loss == engine.meanLoss(Parameters(network), on: set, loss: .squaredError))
+        #expect(engine.lossLayers.count == min(threads, 10) - 1)
+    }
+
     @Test func invalidSettingsNameTheirField() throws {
         let network = try Self.xorNetwork()
         #expect(throws: CoreError(.invalidValue, "\(Location.setting(.batchSize)) must be at least 1", at: .setting(.batchSize))) {
