@@ -82,9 +82,9 @@ static int run_check(void) {
         for (long k = 0; k <= 20; k++)
             for (long n = 1; n <= 20; n++)
                 for (int v = 0; v < 4; v++) check(m, k, n, v & 1, v >> 1, (m + k + n) % 3, (m * k * n + v) % 2);
-    const long ms[] = {5, 6, 7, 11, 12, 13, 64, 95, 96, 97, 101, 128, 193};
+    const long ms[] = {5, 6, 7, 11, 12, 13, 64, 95, 96, 97, 101, 128, 129, 135, 193, 263};
     const long ks[] = {1, 3, 4, 5, 10, 64, 255, 256, 257, 511, 513, 784};
-    const long ns[] = {1, 7, 8, 9, 10, 15, 16, 17, 33, 64, 128};
+    const long ns[] = {1, 7, 8, 9, 10, 15, 16, 17, 33, 64, 128, 256, 263};
     for (size_t x = 0; x < sizeof ms / sizeof *ms; x++)
         for (size_t y = 0; y < sizeof ks / sizeof *ks; y++)
             for (size_t z = 0; z < sizeof ns / sizeof *ns; z++) {
@@ -94,6 +94,8 @@ static int run_check(void) {
             }
     /* The MLP's products, whole, their 16-column and 8-row thread blocks (ldc > n). */
     const long mlp[][4] = {{64, 784, 128, 0}, {64, 128, 10, 0}, {128, 64, 10, 1}, {64, 10, 128, 0}, {784, 64, 128, 1}};
+    /* The 784-1024-10 network's weight gradient: a transposed a packed in blocks. */
+    for (int acc = 0; acc < 2; acc++) check(784, 128, 1024, 1, acc, acc * 16, 0);
     for (int s = 0; s < 5; s++)
         for (int acc = 0; acc < 2; acc++)
             for (long pad = 0; pad <= 64; pad += 16) check(mlp[s][0], mlp[s][1], mlp[s][2], (int)mlp[s][3], acc, pad, acc);

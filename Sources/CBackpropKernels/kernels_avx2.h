@@ -31,8 +31,7 @@ BP_HIDDEN BP_AVX2 void pack_a(const double *a, long a_row, long a_col, long mc, 
 /* Rows [0, kc) and columns [0, width) of b into a [kc][8] panel, zero-padded to 8. */
 BP_HIDDEN BP_AVX2 void pack_b(const double *b, long ldb, long kc, long width, double *restrict panel);
 
-/* The calling thread's buffer of MC × KC doubles (NULL if it cannot have one). */
-BP_HIDDEN double *thread_block(void);
+_Static_assert(MC * KC <= BP_THREAD_BLOCK, "the A block fits the thread's block");
 
 #endif
 

@@ -79,7 +79,7 @@ BP_AVX2 void pack_b(const double *b, long ldb, long kc, long width, double *rest
     }
 }
 
-/* Each thread's A block, MC × KC doubles, kept for its next product (freed with the thread). */
+/* Each thread's block (kernels_x86.h), kept for its next product (freed with the thread). */
 static pthread_key_t block_key;
 static pthread_once_t block_once = PTHREAD_ONCE_INIT;
 static int block_key_ok;
@@ -90,7 +90,7 @@ double *thread_block(void) {
     if (!block_key_ok) return NULL;
     double *block = pthread_getspecific(block_key);
     if (!block) {
-        block = aligned_alloc(64, sizeof(double) * MC * KC);
+        block = aligned_alloc(64, sizeof(double) * BP_THREAD_BLOCK);
         if (block && pthread_setspecific(block_key, block) != 0) {
             free(block);
             block = NULL;

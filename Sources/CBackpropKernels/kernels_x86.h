@@ -23,6 +23,12 @@ __attribute__((visibility("hidden"))) void gemm_avx2_packed(const double *a, lon
                                                             long ldb, double *c, long ldc, long m, long k, long n,
                                                             int accumulate);
 
+/* The calling thread's scratch of BP_THREAD_BLOCK doubles (192 KiB, for L2), kept for its
+   next product and freed with the thread; NULL if it cannot have one. The AVX2 path
+   packs its A block there (kernels_avx2.c), the AVX-512 path a transposed A. */
+#define BP_THREAD_BLOCK (96 * 256)
+__attribute__((visibility("hidden"))) double *thread_block(void);
+
 __attribute__((visibility("hidden"))) void gemm_avx512(const double *a, long a_row, long a_col, const double *b,
                                                        long ldb, double *c, long ldc, long m, long k, long n,
                                                        int accumulate);
