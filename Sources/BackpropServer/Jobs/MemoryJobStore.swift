@@ -158,22 +158,25 @@ final class MemoryJobStore: JobStore {
         defer { reservation?.release() }
         do {
                 // Started when a thread takes it from the queue; nil if it was cancelled first.
-                let outcome = try await pool.run(cancellation: job.cancellation) { flag -> (TrainingResult, Duration)? in
+                // The result's JSON (a million numbers for a large network) is built there
+                // too, never on the threads that run the server's tasks.
+                let outcome = try await pool.run(cancellation: job.cancellation) { flag -> (TrainingResult, JSONValue?)? in
                     guard job.start() else { return nil }
                     let start = ContinuousClock.now
                     let result = try training.run(cancellation: flag) { job.record($0) }
-                    return (result, ContinuousClock.now - start)
+                    let elapsed = ContinuousClock.now - start
+                    guard result.stopped != .cancelled else { return (result, nil) }
+                    return (result, training.json(result, durationMilliseconds: elapsed.milliseconds))
                 }
-                guard let (result, elapsed) = outcome else { return }
-                if result.stopped == .cancelled {
-                    job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
-                } else {
-                    let json = try await Self.saving(
-                        training.json(result, durationMilliseconds: elapsed.milliseconds), training, result, to: networks)
+                guard let (result, built) = outcome else { return }
+                if let built {
+                    let json = try await Self.saving(built, training, result, to: networks)
                     if job.finish(.succeeded, result: json) {
                         reservation?.release()  // the training's room, for its result
                         keepResult(of: job)
                     }
+                } else {
+                    job.finish(.cancelled, reason: isShuttingDown ? "shutdown" : "cancelled")
                 }
             } catch let problem as Problem {
                 job.finish(.failed, problem: problem)
