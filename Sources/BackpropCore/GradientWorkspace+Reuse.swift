@@ -30,7 +30,7 @@ extension GradientWorkspace {
     }
 
     /// Keeps `workspace` in this thread's slot for the next `borrow`, if it is small.
-    static func keep(_ workspace: GradientWorkspace) {
+    package static func keep(_ workspace: GradientWorkspace) {
         guard workspace.doubles <= reusableDoubles else { return }
         let previous = bp_thread_slot_exchange(Unmanaged.passRetained(workspace).toOpaque())
         if let previous { Unmanaged<GradientWorkspace>.fromOpaque(previous).release() }

@@ -8,8 +8,12 @@ public final class GradientWorkspace {
     let engine: Engine
 
     /// Buffers for `network` and batches of up to `capacity` samples.
-    public init(_ network: Network, capacity: Int = 1) {
-        parameters = Parameters(network)
+    public convenience init(_ network: Network, capacity: Int = 1) {
+        self.init(Parameters(network), capacity: capacity)
+    }
+
+    init(_ parameters: Parameters, capacity: Int) {
+        self.parameters = parameters
         engine = Engine(parameters: parameters, capacity: max(1, capacity))
     }
 

@@ -27,9 +27,19 @@ public enum Loss: String, Sendable, CaseIterable {
     /// finite always; for cross-entropy in [0, 1] (sigmoid) or a probability
     /// vector summing to 1 within 1e-9 (softmax).
     public func check(targets: Matrix, outputActivation activation: Activation) throws(CoreError) {
-        for r in 0..<targets.rows {
-            let row = targets.storage[r * targets.columns..<(r + 1) * targets.columns]
-            guard row.allSatisfy(\.isFinite) else {
+        try targets.storage.withUnsafeBufferPointer { values throws(CoreError) in
+            try check(targets: values, rows: targets.rows, outputActivation: activation)
+        }
+    }
+
+    /// `check(targets:outputActivation:)` on `rows` rows held row-major in `targets`.
+    package func check(
+        targets: UnsafeBufferPointer<Double>, rows: Int, outputActivation activation: Activation
+    ) throws(CoreError) {
+        let columns = rows > 0 ? targets.count / rows : 0
+        for r in 0..<rows {
+            let row = UnsafeBufferPointer(rebasing: targets[r * columns..<(r + 1) * columns])
+            guard row.allFinite else {
                 throw CoreError(.invalidTarget, "row \(r) is not finite", at: .data(.training, .targets, row: r))
             }
             guard self == .crossEntropy else { continue }

@@ -111,24 +111,29 @@ public struct Matrix: Sendable, Equatable {
 extension Array where Element == Double {
     /// True when no element is NaN or infinite.
     var allFinite: Bool {
-        withUnsafeBufferPointer { buffer in
-            // A sum of x*0 is NaN exactly when some x is NaN or infinite. Four
-            // independent sums, so the additions need not wait on each other.
-            var (p0, p1, p2, p3) = (0.0, 0.0, 0.0, 0.0)
-            let whole = buffer.count & ~3
-            var i = 0
-            while i < whole {
-                p0 += buffer[i] * 0
-                p1 += buffer[i + 1] * 0
-                p2 += buffer[i + 2] * 0
-                p3 += buffer[i + 3] * 0
-                i += 4
-            }
-            while i < buffer.count {
-                p0 += buffer[i] * 0
-                i += 1
-            }
-            return p0 + p1 + p2 + p3 == 0
+        withUnsafeBufferPointer(\.allFinite)
+    }
+}
+
+extension UnsafeBufferPointer where Element == Double {
+    /// True when no element is NaN or infinite.
+    package var allFinite: Bool {
+        // A sum of x*0 is NaN exactly when some x is NaN or infinite. Four
+        // independent sums, so the additions need not wait on each other.
+        var (p0, p1, p2, p3) = (0.0, 0.0, 0.0, 0.0)
+        let whole = count & ~3
+        var i = 0
+        while i < whole {
+            p0 += self[i] * 0
+            p1 += self[i + 1] * 0
+            p2 += self[i + 2] * 0
+            p3 += self[i + 3] * 0
+            i += 4
         }
+        while i < count {
+            p0 += self[i] * 0
+            i += 1
+        }
+        return p0 + p1 + p2 + p3 == 0
     }
 }

@@ -41,29 +41,18 @@ extension Network {
                 try workspace.step(input: x, target: t, batch: input.rows, loss: loss)
             }
         }
-        let trace = try trace(engine, batch: input.rows)
-        var gradients: [LayerGradient] = []
-        for (index, layer) in layers.enumerated() {
-            let delta = Matrix(
-                rows: input.rows, columns: layer.units,
-                unchecked: Array(
-                    UnsafeBufferPointer(
-                        start: engine.deltas[index].pointer, count: input.rows * layer.units)))
-            let weightGradient = Matrix(
-                rows: layer.inputs, columns: layer.units,
-                unchecked: engine.gradients.weights[index].array)
-            let biasGradient = engine.gradients.biases[index]?.array
-            guard delta.isFinite, weightGradient.isFinite, biasGradient?.allFinite ?? true else {
-                throw CoreError(
-                    .nonFinite, "the gradient of layer \(index) is not finite",
-                    at: .layer(index))
-            }
-            gradients.append(
-                LayerGradient(errorTerm: delta, weightGradient: weightGradient, biasGradient: biasGradient))
+        try workspace.checkStep(batch: input.rows, meanLoss: meanLoss)
+        let gradients = layers.indices.map { index in
+            LayerGradient(
+                errorTerm: Matrix(
+                    rows: input.rows, columns: layers[index].units,
+                    unchecked: Array(workspace.errorTerm(index, batch: input.rows))),
+                weightGradient: Matrix(
+                    rows: layers[index].inputs, columns: layers[index].units,
+                    unchecked: engine.gradients.weights[index].array),
+                biasGradient: engine.gradients.biases[index]?.array)
         }
-        guard meanLoss.isFinite else {
-            throw CoreError(.nonFinite, .naming("the loss is not finite"), at: .loss)
-        }
+        let trace = trace(engine, batch: input.rows)
         return GradientResult(trace: trace, layers: gradients, loss: meanLoss)
     }
 

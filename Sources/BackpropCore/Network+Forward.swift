@@ -17,7 +17,8 @@ extension Network {
         input.storage.withUnsafeBufferPointer { x in
             engine.forward(parameters, input: x.baseAddress!, batch: input.rows)
         }
-        return try trace(engine, batch: input.rows)
+        try engine.checkForward(batch: input.rows)
+        return trace(engine, batch: input.rows)
     }
 
     /// The network's output for a batch: `forward(input).last.output`.
@@ -47,23 +48,30 @@ extension Network {
         }
     }
 
-    func trace(_ engine: Engine, batch: Int) throws(CoreError) -> [LayerTrace] {
-        var result: [LayerTrace] = []
-        for (index, layer) in layers.enumerated() {
-            let count = batch * layer.units
-            let h = Matrix(
-                rows: batch, columns: layer.units,
-                unchecked: Array(UnsafeBufferPointer(start: engine.weighted[index].pointer, count: count)))
-            let y = Matrix(
-                rows: batch, columns: layer.units,
-                unchecked: Array(UnsafeBufferPointer(start: engine.outputs[index].pointer, count: count)))
-            guard h.isFinite, y.isFinite else {
-                throw CoreError(
-                    .nonFinite, "layer \(index) overflows: its values are not finite",
-                    at: .layer(index))
-            }
-            result.append(LayerTrace(weightedInput: h, output: y))
+    /// Every layer's h and f(h) from `engine`'s last forward pass, copied out.
+    func trace(_ engine: Engine, batch: Int) -> [LayerTrace] {
+        layers.indices.map { index in
+            let count = batch * layers[index].units
+            let h = Array(UnsafeBufferPointer(start: engine.weighted[index].pointer, count: count))
+            let y = Array(UnsafeBufferPointer(start: engine.outputs[index].pointer, count: count))
+            return LayerTrace(
+                weightedInput: Matrix(rows: batch, columns: layers[index].units, unchecked: h),
+                output: Matrix(rows: batch, columns: layers[index].units, unchecked: y))
         }
-        return result
+    }
+}
+
+extension Engine {
+    /// Throws, naming the first layer (input side first) whose h or f(h) in the last
+    /// forward pass of `batch` samples is not finite.
+    func checkForward(batch: Int) throws(CoreError) {
+        for (index, shape) in shapes.enumerated() {
+            let count = batch * shape.units
+            guard UnsafeBufferPointer(start: weighted[index].pointer, count: count).allFinite,
+                UnsafeBufferPointer(start: outputs[index].pointer, count: count).allFinite
+            else {
+                throw CoreError(.nonFinite, "layer \(index) overflows: its values are not finite", at: .layer(index))
+            }
+        }
     }
 }

@@ -12,47 +12,56 @@ public struct Network: Sendable, Equatable {
             throw CoreError(.invalidValue, "a network needs at least one layer", at: .layers)
         }
         for (index, layer) in layers.enumerated() {
-            let weights = Location.layer(index, .weights), biases = Location.layer(index, .biases)
-            guard layer.inputs > 0, layer.units > 0 else {
-                throw CoreError(
-                    .shapeMismatch, "\(weights) is empty", at: weights)
-            }
-            if index > 0, layer.inputs != layers[index - 1].units {
-                throw CoreError(
-                    .shapeMismatch,
-                    "\(weights) has \(layer.inputs) rows, but \(Location.layer(index - 1)) has \(layers[index - 1].units) units",
-                    at: weights)
-            }
-            guard layer.weights.isFinite else {
-                throw CoreError(
-                    .invalidValue, "\(weights) holds a non-finite number", at: weights)
-            }
-            if let values = layer.biases {
-                guard values.count == layer.units else {
-                    throw CoreError(
-                        .shapeMismatch,
-                        "\(biases) has \(values.count) values, but the layer has \(layer.units) units",
-                        at: biases)
-                }
-                guard values.allFinite else {
-                    throw CoreError(
-                        .invalidValue, "\(biases) holds a non-finite number", at: biases)
-                }
-            }
-            if layer.activation == .softmax {
-                guard index == layers.count - 1 else {
-                    throw CoreError(
-                        .invalidActivation, "softmax is allowed only on the last layer",
-                        at: .layer(index, .activation))
-                }
-                guard layer.units >= 2 else {
-                    throw CoreError(
-                        .invalidActivation, "softmax needs at least 2 units, not \(layer.units)",
-                        at: .layer(index, .activation))
-                }
-            }
+            try Self.checkLayer(
+                index, of: layers.count, inputs: layer.inputs, units: layer.units,
+                previousUnits: index > 0 ? layers[index - 1].units : nil,
+                weightsAreFinite: layer.weights.isFinite, biases: layer.biases.map { ($0.count, $0.allFinite) },
+                activation: layer.activation)
         }
         self.layers = layers
+    }
+
+    /// The rules for layer `index` of `count`, in the order they are checked: its weights
+    /// are not empty, their rows match the previous layer's units, they are finite; its
+    /// biases (their count and whether all are finite) match its units and are finite;
+    /// softmax stands only on the last layer, with at least two units.
+    package static func checkLayer(
+        _ index: Int, of count: Int, inputs: Int, units: Int, previousUnits: Int?, weightsAreFinite: Bool,
+        biases: (count: Int, areFinite: Bool)?, activation: Activation
+    ) throws(CoreError) {
+        let weights = Location.layer(index, .weights), biasLocation = Location.layer(index, .biases)
+        guard inputs > 0, units > 0 else {
+            throw CoreError(.shapeMismatch, "\(weights) is empty", at: weights)
+        }
+        if let previousUnits, inputs != previousUnits {
+            throw CoreError(
+                .shapeMismatch,
+                "\(weights) has \(inputs) rows, but \(Location.layer(index - 1)) has \(previousUnits) units",
+                at: weights)
+        }
+        guard weightsAreFinite else {
+            throw CoreError(.invalidValue, "\(weights) holds a non-finite number", at: weights)
+        }
+        if let biases {
+            guard biases.count == units else {
+                throw CoreError(
+                    .shapeMismatch, "\(biasLocation) has \(biases.count) values, but the layer has \(units) units",
+                    at: biasLocation)
+            }
+            guard biases.areFinite else {
+                throw CoreError(.invalidValue, "\(biasLocation) holds a non-finite number", at: biasLocation)
+            }
+        }
+        if activation == .softmax {
+            guard index == count - 1 else {
+                throw CoreError(
+                    .invalidActivation, "softmax is allowed only on the last layer", at: .layer(index, .activation))
+            }
+            guard units >= 2 else {
+                throw CoreError(
+                    .invalidActivation, "softmax needs at least 2 units, not \(units)", at: .layer(index, .activation))
+            }
+        }
     }
 
     /// Builds without checks: for the core's own results, which keep the shapes.

@@ -15,10 +15,15 @@ final class Parameters {
     }
 
     /// Zero-filled buffers of the same shapes (gradients, optimizer state).
-    init(zerosLike other: Parameters) {
-        shapes = other.shapes
-        weights = other.shapes.map { Buffer(count: $0.inputs * $0.units) }
-        biases = other.shapes.map { $0.hasBias ? Buffer(count: $0.units) : nil }
+    convenience init(zerosLike other: Parameters) {
+        self.init(shapes: other.shapes)
+    }
+
+    /// Zero-filled buffers of `shapes`.
+    init(shapes: [LayerShape]) {
+        self.shapes = shapes
+        weights = shapes.map { Buffer(count: $0.inputs * $0.units) }
+        biases = shapes.map { $0.hasBias ? Buffer(count: $0.units) : nil }
     }
 
     /// Every tensor in a fixed order: each layer's weights, then its biases.
