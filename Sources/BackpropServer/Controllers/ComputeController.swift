@@ -37,7 +37,10 @@ struct ComputeController {
             }
         }
         router.post("/gradient") { request, context in
-            try await compute(request, context, inline: true) { body, stored, _ in
+            try await compute(
+                request, context, inline: true,
+                lane: { GradientLane.respond(to: $0, limits: limits, inlineWork: inlineWork) }
+            ) { body, stored, _ in
                 Computed(try GradientWire.respond(to: body, limits: limits, networks: stored))
             }
         }
@@ -79,9 +82,11 @@ struct ComputeController {
     /// (still admitted by the pool). With `stopsWithClient`, the computation's flag is
     /// raised when the connection closes. A body naming a stored network is first
     /// offered to `stored`, which may answer it itself (its small answer is then
-    /// encoded here, on the handler's task).
+    /// encoded here, on the handler's task). A small compact body is first offered to
+    /// `lane` (`GradientLane`), which answers it straight from its bytes or declines.
     func compute(
-        _ request: Request, _ context: AppRequestContext, inline: Bool = false, stopsWithClient: Bool = false,
+        _ request: Request, _ context: AppRequestContext, inline: Bool = false,
+        lane: (@Sendable (UnsafeRawBufferPointer) -> ByteBuffer?)? = nil, stopsWithClient: Bool = false,
         precondition: WritePrecondition = .none, rewrite: (@Sendable (JSONValue) throws(Problem) -> JSONValue)? = nil,
         stored answerStored: (@Sendable (JSONValue, ResolvedNetworks) async throws -> Computed?)? = nil,
         _ body: @escaping @Sendable (JSONValue, ResolvedNetworks, CancellationFlag) throws -> Computed
@@ -134,6 +139,11 @@ struct ComputeController {
             return try await respond(try prepare(computed))
         }
         if inline, inlineWork > 0, buffer.readableBytes <= inlineBodySize {
+            if let lane, parsed == nil, !pretty,
+                let answer = try pool.runInline({ buffer.withUnsafeReadableBytes(lane) })
+            {
+                return delivery.response(.encoded(answer), reservation: reservation, channel: context.channel)
+            }
             let json = try parsed ?? RequestBody.json(buffer.readableBytesView)
             if let work = WorkEstimate.samplesTimesParameters(json), work <= inlineWork {
                 return try await respond(try pool.runInline { try answer(json, CancellationFlag()) })

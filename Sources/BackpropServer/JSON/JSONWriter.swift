@@ -22,7 +22,7 @@ public struct JSONWriter: ~Copyable {
     /// False while writing into the caller's memory.
     private var owned: Bool
 
-    private init(pretty: Bool, into memory: UnsafeMutableRawBufferPointer) {
+    init(pretty: Bool, into memory: UnsafeMutableRawBufferPointer) {
         self.pretty = pretty
         base = memory.baseAddress!.bindMemory(to: UInt8.self, capacity: memory.count)
         capacity = memory.count
@@ -45,11 +45,17 @@ public struct JSONWriter: ~Copyable {
 
     /// Appends the whole value to `buffer`, as `encode` writes it.
     public static func encode(_ value: JSONValue, pretty: Bool = false, into buffer: inout ByteBuffer) {
+        write(into: &buffer, bound: sizeBound(value, pretty: pretty), pretty: pretty) { $0.writeDocument(value) }
+    }
+
+    /// Appends what `body` writes to `buffer`, in room for `bound` bytes made there
+    /// first (more is still written right, through a copy).
+    static func write(into buffer: inout ByteBuffer, bound: Int, pretty: Bool, _ body: (inout JSONWriter) -> Void) {
         var spilled: [UInt8]? = nil
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: sizeBound(value, pretty: pretty)) { memory in
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { memory in
             adviseHugePages(memory)
             var writer = JSONWriter(pretty: pretty, into: memory)
-            writer.writeDocument(value)
+            body(&writer)
             if writer.owned { spilled = writer.bytes }
             return writer.owned ? 0 : writer.count
         }
@@ -120,13 +126,13 @@ public struct JSONWriter: ~Copyable {
     }
 
     @inline(__always)
-    private mutating func byte(_ value: UInt8) {
+    mutating func byte(_ value: UInt8) {
         reserve(1)
         base[count] = value
         count += 1
     }
 
-    private mutating func text(_ string: StaticString) {
+    mutating func text(_ string: StaticString) {
         reserve(string.utf8CodeUnitCount)
         (base + count).update(from: string.utf8Start, count: string.utf8CodeUnitCount)
         count += string.utf8CodeUnitCount
@@ -150,17 +156,7 @@ public struct JSONWriter: ~Copyable {
         case .numbers(let numbers):
             numbers.withUnsafeBufferPointer { writeNumbers($0) }
         case .matrix(let columns, let storage):
-            // As an array of rows, each an array of numbers.
-            byte(UInt8(ascii: "["))
-            storage.withUnsafeBufferPointer { values in
-                for (i, start) in stride(from: 0, to: values.count, by: columns).enumerated() {
-                    if i > 0 { byte(UInt8(ascii: ",")) }
-                    newline(indent + 1)
-                    writeNumbers(UnsafeBufferPointer(rebasing: values[start..<(start + columns)]))
-                }
-            }
-            newline(indent)
-            byte(UInt8(ascii: "]"))
+            storage.withUnsafeBufferPointer { writeRows($0, columns: columns, indent: indent) }
         case .array(let values):
             byte(UInt8(ascii: "["))
             for (i, element) in values.enumerated() {
@@ -185,8 +181,20 @@ public struct JSONWriter: ~Copyable {
         }
     }
 
+    /// `values`, row-major, as an array of rows `columns` wide, each an array of numbers.
+    mutating func writeRows(_ values: UnsafeBufferPointer<Double>, columns: Int, indent: Int) {
+        byte(UInt8(ascii: "["))
+        for (i, start) in stride(from: 0, to: values.count, by: columns).enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            newline(indent + 1)
+            writeNumbers(UnsafeBufferPointer(rebasing: values[start..<(start + columns)]))
+        }
+        newline(indent)
+        byte(UInt8(ascii: "]"))
+    }
+
     /// An array of numbers, on one line even when pretty: one C loop writes them.
-    private mutating func writeNumbers(_ values: UnsafeBufferPointer<Double>) {
+    mutating func writeNumbers(_ values: UnsafeBufferPointer<Double>) {
         byte(UInt8(ascii: "["))
         reserve(values.count * 26 + 32)
         count += (base + count).withMemoryRebound(to: CChar.self, capacity: values.count * 26 + 32) {
@@ -199,7 +207,7 @@ public struct JSONWriter: ~Copyable {
     /// shortest form that reads back as the same double, as `description` prints
     /// them (Schubfach, in C: CBackpropJSON/dtoa.c).
     @inline(__always)
-    private mutating func writeNumber(_ number: Double) {
+    mutating func writeNumber(_ number: Double) {
         reserve(32)
         count += (base + count).withMemoryRebound(to: CChar.self, capacity: 32) {
             Int(bp_format_json_number(number, $0))
