@@ -163,9 +163,16 @@ func wire() throws {
     let body = Array(#"{"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]}, {"weights": [0.1, -0.3]}]}, "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5}"#.utf8)
     let limits = Limits()
     let calls = 200_000
-    var parse: [Double] = [], respond: [Double] = [], encode: [Double] = []
+    var parse: [Double] = [], respond: [Double] = [], encode: [Double] = [], lane: [Double] = []
     var sink = 0
     for _ in 0..<repetitions {
+        lane.append(seconds {
+            for _ in 0..<calls {
+                sink &+= body.withUnsafeBytes {
+                    GradientLane.respond(to: $0, limits: limits, inlineWork: .max)?.readableBytes ?? 0
+                }
+            }
+        })
         var json = JSONValue.null, answer = JSONValue.null
         parse.append(try seconds { for _ in 0..<calls { json = try JSONParser.parse(body) } })
         respond.append(try seconds { for _ in 0..<calls { answer = try GradientWire.respond(to: json, limits: limits) } })
@@ -180,7 +187,7 @@ func wire() throws {
     report([
         "benchmark": "gradient_request", "parse_ns": median(parse) / Double(calls) * 1e9,
         "respond_ns": median(respond) / Double(calls) * 1e9, "encode_ns": median(encode) / Double(calls) * 1e9,
-        "sink": sink,
+        "lane_ns": median(lane) / Double(calls) * 1e9, "sink": sink,
     ])
 }
 
@@ -204,9 +211,13 @@ func allocations() throws {
         buffer = ByteBuffer()
         JSONWriter.encode(answer, into: &buffer)
     }
+    var laneBytes = 0
+    let lane = counted {
+        laneBytes = body.withUnsafeBytes { GradientLane.respond(to: $0, limits: limits, inlineWork: .max)?.readableBytes ?? 0 }
+    }
     report([
         "benchmark": "gradient_allocations", "parse": parse, "respond": respond, "encode": encode,
-        "total": parse + respond + encode, "bytes": buffer.readableBytes,
+        "total": parse + respond + encode, "bytes": buffer.readableBytes, "lane": lane, "lane_bytes": laneBytes,
     ])
 }
 
