@@ -5,8 +5,7 @@
 extension JSONParser {
     /// Numbers as they stand in the caller's buffer: a number, a vector or a matrix.
     struct PlainTensor {
-        enum Kind { case scalar, vector, matrix }
-        var kind: Kind
+        var kind: Tensor.Kind
         /// Where the numbers start in the buffer, row-major.
         var start: Int
         var rows: Int

@@ -28,13 +28,8 @@ extension GradientLane {
         guard parameters <= limits.maximumParameters, samples * estimate <= inlineWork,
             input.columns == read.layers[0].inputs
         else { return nil }
-        switch (target.kind, batch) {
-        case (.scalar, false): guard units == 1 else { return nil }
-        case (.vector, false): guard target.columns == units else { return nil }
-        case (.vector, true): guard units == 1, target.columns == samples else { return nil }
-        case (.matrix, true): guard target.rows == samples, target.columns == units else { return nil }
-        default: return nil
-        }
+        guard Tensor.isTarget(target.kind, rows: target.rows, columns: target.columns, batch: batch, samples: samples, units: units)
+        else { return nil }
         let x = UnsafeBufferPointer(rebasing: numbers[input.start..<(input.start + input.count)])
         let targets = UnsafeMutableBufferPointer(rebasing: numbers[target.start..<(target.start + target.count)])
         guard (try? read.loss.check(outputActivation: last.activation)) != nil,

@@ -5,6 +5,22 @@ enum Tensor {
     case scalar(Double)
     case vector([Double])
     case matrix(Matrix)
+
+    enum Kind { case scalar, vector, matrix }
+
+    /// Whether numbers of `kind`, `rows` × `columns` as written (a vector is one row), are
+    /// one target per sample for `samples` samples of an output `units` wide, where
+    /// `batch` says the input was a matrix. Where the output per sample is one number, a
+    /// number per sample or a 1-element vector per sample both are.
+    static func isTarget(_ kind: Kind, rows: Int, columns: Int, batch: Bool, samples: Int, units: Int) -> Bool {
+        switch (kind, batch) {
+        case (.scalar, false): units == 1
+        case (.vector, false): columns == units
+        case (.vector, true): units == 1 && columns == samples
+        case (.matrix, true): rows == samples && columns == units
+        default: false
+        }
+    }
 }
 
 extension Node {
@@ -88,15 +104,14 @@ extension Node {
     /// sample is a number (`scalarOutput`), a number per sample or a 1-element vector
     /// per sample are both accepted.
     func targets(samples: Int, batch: Bool, units: Int, scalarOutput: Bool) throws(Problem) -> Matrix {
-        let tensor = try tensor()
-        switch (tensor, batch) {
-        case (.scalar(let value), false) where units == 1:
+        switch try tensor() {
+        case .scalar(let value) where Tensor.isTarget(.scalar, rows: 1, columns: 1, batch: batch, samples: samples, units: units):
             return Matrix(row: [value])
-        case (.vector(let values), false) where values.count == units:
-            return Matrix(row: values)
-        case (.vector(let values), true) where units == 1 && values.count == samples:
-            return Matrix(column: values)
-        case (.matrix(let matrix), true) where matrix.rows == samples && matrix.columns == units:
+        case .vector(let values)
+        where Tensor.isTarget(.vector, rows: 1, columns: values.count, batch: batch, samples: samples, units: units):
+            return batch ? Matrix(column: values) : Matrix(row: values)
+        case .matrix(let matrix)
+        where Tensor.isTarget(.matrix, rows: matrix.rows, columns: matrix.columns, batch: batch, samples: samples, units: units):
             return matrix
         default: break
         }
