@@ -18,6 +18,9 @@ import NIOCore
 package enum GradientLane {
     /// Layers the lane reads; a deeper network goes the general way.
     static let maximumLayers = 8
+    /// The largest body the lane reads: its numbers are read onto the stack (8 bytes
+    /// for every 2 of the body). The server offers it bodies of at most 2 KiB.
+    static let maximumBodySize = 16 * 1024
 
     struct LayerRead {
         var weights = JSONParser.PlainTensor(kind: .scalar, start: 0, rows: 0, columns: 0)
@@ -47,8 +50,9 @@ package enum GradientLane {
     /// (samples × parameters, as `WorkEstimate` counts it) is at most `inlineWork`;
     /// else nil.
     package static func respond(to body: UnsafeRawBufferPointer, limits: Limits, inlineWork: Int) -> ByteBuffer? {
+        guard body.count <= maximumBodySize else { return nil }
         // Every number takes at least two bytes but the last: room for all of them.
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: body.count / 2 + 1) { numbers in
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: body.count / 2 + 1) { numbers in
             var count = 0
             guard var read = read(body, into: numbers, count: &count),
                 let workspace = checked(&read, numbers: numbers, limits: limits, inlineWork: inlineWork)
