@@ -28,10 +28,11 @@ port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 
 GRADIENT = json.dumps({"network": {"layers": [{"weights": [[0.5, -0.6], [0.1, -0.2], [0.1, 0.7]]},
                                              {"weights": [0.1, -0.3]}]},
                        "input": [0.5, 0.1, -0.2], "target": 0.6, "learning_rate": 0.5})
-# About 2 s of training on one thread: 32-32-1, 64 samples, 3,000 epochs.
+# About 2 s of training on one thread: 32-32-1, 64 samples, 36,000 epochs (1.7 s for 30,000
+# on the 2-core Xeon of BENCHMARKS.md, 2026-12-07; 3,000 took 0.17 s, too short to overlap).
 TRAIN = json.dumps({"network": {"inputs": 32, "layers": [{"units": 32}, {"units": 1}], "seed": 1},
                     "inputs": [[(i * 7 + j) % 10 / 10 for j in range(32)] for i in range(64)],
-                    "targets": [i % 2 for i in range(64)], "epochs": 3000, "learning_rate": 0.01})
+                    "targets": [i % 2 for i in range(64)], "epochs": 36000, "learning_rate": 0.01})
 # A /forward over the inline bounds (a 64-64 layer, 16 samples): it goes to the pool.
 FORWARD = json.dumps({"network": {"layers": [{"weights": [[0.01 * ((i + j) % 7) for j in range(64)] for i in range(64)]}]},
                       "input": [[0.5] * 64 for _ in range(16)]})
