@@ -11,8 +11,8 @@ final class Engine {
     var threads = 1
     /// The forward pass's h and y per layer (batch × units).
     let layers: LayerOutputs
-    let weighted: [Buffer]
-    let outputs: [Buffer]
+    var weighted: [Buffer] { layers.weighted }
+    var outputs: [Buffer] { layers.outputs }
     /// Per layer: error terms δ (batch × units).
     let deltas: [Buffer]
     /// Per layer: ∂loss/∂W and ∂loss/∂b, averaged over the batch.
@@ -26,8 +26,6 @@ final class Engine {
         shapes = parameters.shapes
         self.capacity = capacity
         layers = LayerOutputs(shapes: shapes, capacity: capacity)
-        weighted = layers.weighted
-        outputs = layers.outputs
         deltas = shapes.map { Buffer(count: capacity * $0.units) }
         gradients = Parameters(zerosLike: parameters)
         transposed = Buffer(count: shapes.map { $0.inputs * $0.units }.max() ?? 0)
