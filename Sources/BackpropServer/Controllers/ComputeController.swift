@@ -6,7 +6,8 @@ import NIOCore
 /// POST /forward, /gradient and /train.
 ///
 /// A handler only collects the body; reading it, the computation and writing the
-/// answer all run on the compute pool, never on an event loop or the handler's task.
+/// answer run on the compute pool, never on an event loop. The one exception is
+/// measured small work (`inlineWork`), served on the handler's task, still admitted.
 struct ComputeController {
     let pool: ComputePool
     let limits: Limits
