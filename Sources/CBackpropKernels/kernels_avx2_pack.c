@@ -1,13 +1,11 @@
-/* The AVX2 packed path's copies (kernels_avx2.c): A into 6-row micro-panels, b into
-   8-column panels, and each thread's buffer for the A block. */
+/* The AVX2 packed path's copies (kernels_avx2.c): A into 6-row micro-panels and b
+   into 8-column panels. The A block goes in the thread's block (kernels_x86.c). */
 
 #include "kernels_avx2.h"
 
 #ifdef BP_X86
 
 #include <immintrin.h>
-#include <pthread.h>
-#include <stdlib.h>
 
 /* Rows [0, mc) and p in [0, kc) of A into micro-panels of [kc][6], zero-padded to a
    multiple of 6 rows. The two layouts BackpropCore passes (a row-major A, a_col = 1,
@@ -77,26 +75,6 @@ BP_AVX2 void pack_b(const double *b, long ldb, long kc, long width, double *rest
         _mm256_store_pd(panel + p * NR, _mm256_maskload_pd(b + p * ldb, m0));
         _mm256_store_pd(panel + p * NR + 4, _mm256_maskload_pd(b + p * ldb + 4, m1));
     }
-}
-
-/* Each thread's block (kernels_x86.h), kept for its next product (freed with the thread). */
-static pthread_key_t block_key;
-static pthread_once_t block_once = PTHREAD_ONCE_INIT;
-static int block_key_ok;
-static void make_block_key(void) { block_key_ok = pthread_key_create(&block_key, free) == 0; }
-
-double *thread_block(void) {
-    pthread_once(&block_once, make_block_key);
-    if (!block_key_ok) return NULL;
-    double *block = pthread_getspecific(block_key);
-    if (!block) {
-        block = aligned_alloc(64, sizeof(double) * BP_THREAD_BLOCK);
-        if (block && pthread_setspecific(block_key, block) != 0) {
-            free(block);
-            block = NULL;
-        }
-    }
-    return block;
 }
 
 #endif

@@ -12,10 +12,32 @@
 #ifdef BP_X86
 
 #include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BP_AVX2 __attribute__((target("avx2,fma")))
 #define BP_AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+/* Each thread's block (kernels_x86.h), kept for its next product (freed with the thread). */
+static pthread_key_t block_key;
+static pthread_once_t block_once = PTHREAD_ONCE_INIT;
+static int block_key_ok;
+static void make_block_key(void) { block_key_ok = pthread_key_create(&block_key, free) == 0; }
+
+double *thread_block(void) {
+    pthread_once(&block_once, make_block_key);
+    if (!block_key_ok) return NULL;
+    double *block = pthread_getspecific(block_key);
+    if (!block) {
+        block = aligned_alloc(64, sizeof(double) * BP_THREAD_BLOCK);
+        if (block && pthread_setspecific(block_key, block) != 0) {
+            free(block);
+            block = NULL;
+        }
+    }
+    return block;
+}
 
 /* One element: the same p-order chain, for edges. */
 BP_AVX2 static double dot_strided(const double *a, long a_col, const double *b, long ldb, long k, double start) {

@@ -25,7 +25,7 @@ __attribute__((visibility("hidden"))) void gemm_avx2_packed(const double *a, lon
 
 /* The calling thread's scratch of BP_THREAD_BLOCK doubles (192 KiB, for L2), kept for its
    next product and freed with the thread; NULL if it cannot have one. The AVX2 path
-   packs its A block there (kernels_avx2.c), the AVX-512 path a transposed A. */
+   packs its A block there (kernels_avx2.c), the AVX-512 path a transposed A (kernels_x86.c). */
 #define BP_THREAD_BLOCK (96 * 256)
 __attribute__((visibility("hidden"))) double *thread_block(void);
 
