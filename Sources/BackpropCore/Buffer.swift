@@ -23,6 +23,9 @@ final class Buffer {
 
     var array: [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
+    /// The doubles, to read or fill in place.
+    var mutableBuffer: UnsafeMutableBufferPointer<Double> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+
     func copy(from other: Buffer) { pointer.update(from: other.pointer, count: count) }
 
     var isFinite: Bool {

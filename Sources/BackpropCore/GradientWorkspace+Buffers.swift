@@ -32,12 +32,12 @@ extension GradientWorkspace {
 
     /// The weights of `layer`, row-major inputs × units, to be filled before `step`.
     package func weights(_ layer: Int) -> UnsafeMutableBufferPointer<Double> {
-        UnsafeMutableBufferPointer(start: parameters.weights[layer].pointer, count: parameters.weights[layer].count)
+        parameters.weights[layer].mutableBuffer
     }
 
     /// The biases of `layer`, or nil without biases, to be filled before `step`.
     package func biases(_ layer: Int) -> UnsafeMutableBufferPointer<Double>? {
-        parameters.biases[layer].map { UnsafeMutableBufferPointer(start: $0.pointer, count: $0.count) }
+        parameters.biases[layer]?.mutableBuffer
     }
 
     /// The output layer's values f(h) from the last step (batch × units, row-major).

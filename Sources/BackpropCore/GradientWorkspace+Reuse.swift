@@ -18,15 +18,17 @@ extension GradientWorkspace {
         return 2 * parameterCount + capacity * perSample + largestLayer
     }
 
-    /// A workspace for `network` and batches of exactly `capacity` samples: this thread's
-    /// kept one with `network`'s numbers loaded if its shapes and capacity match, else a new one.
-    /// Hand it back with `keep(_:)` once its buffers have been read.
+    /// A workspace for `network` and batches of exactly `capacity` samples, with
+    /// `network`'s numbers loaded: this thread's kept one if its shapes and capacity
+    /// match, else a new one (`borrow(layers:capacity:shape:)`). Hand it back with
+    /// `keep(_:)` once its buffers have been read.
     static func borrow(for network: Network, capacity: Int) -> GradientWorkspace {
-        if let opaque = bp_thread_slot_exchange(nil) {
-            let kept = Unmanaged<GradientWorkspace>.fromOpaque(opaque).takeRetainedValue()
-            if kept.capacity == capacity, kept.parameters.load(network) { return kept }
+        let workspace = borrow(layers: network.layers.count, capacity: capacity) { index in
+            let layer = network.layers[index]
+            return (layer.inputs, layer.units, layer.biases != nil, layer.activation)
         }
-        return GradientWorkspace(network, capacity: capacity)
+        workspace.parameters.load(network)
+        return workspace
     }
 
     /// Keeps `workspace` in this thread's slot for the next `borrow`, if it is small.
@@ -38,25 +40,13 @@ extension GradientWorkspace {
 }
 
 extension Parameters {
-    /// Copies `network`'s weights and biases into these buffers; false (nothing copied)
-    /// if its layers' shapes differ from these.
-    func load(_ network: Network) -> Bool {
-        guard network.layers.count == shapes.count else { return false }
-        for (layer, shape) in zip(network.layers, shapes) {
-            guard layer.inputs == shape.inputs, layer.units == shape.units, (layer.biases != nil) == shape.hasBias,
-                layer.activation == shape.activation
-            else { return false }
-        }
+    /// Copies `network`'s weights and biases into these buffers, whose shapes are its layers'.
+    func load(_ network: Network) {
         for (index, layer) in network.layers.enumerated() {
-            layer.weights.storage.withUnsafeBufferPointer { source in
-                if let base = source.baseAddress { weights[index].pointer.update(from: base, count: source.count) }
-            }
+            _ = weights[index].mutableBuffer.update(fromContentsOf: layer.weights.storage)
             if let values = layer.biases, let buffer = biases[index] {
-                values.withUnsafeBufferPointer { source in
-                    if let base = source.baseAddress { buffer.pointer.update(from: base, count: source.count) }
-                }
+                _ = buffer.mutableBuffer.update(fromContentsOf: values)
             }
         }
-        return true
     }
 }

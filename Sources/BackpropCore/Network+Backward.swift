@@ -49,8 +49,8 @@ extension Network {
                     unchecked: Array(workspace.errorTerm(index, batch: input.rows))),
                 weightGradient: Matrix(
                     rows: layers[index].inputs, columns: layers[index].units,
-                    unchecked: engine.gradients.weights[index].array),
-                biasGradient: engine.gradients.biases[index]?.array)
+                    unchecked: Array(workspace.weightGradient(index))),
+                biasGradient: workspace.biasGradient(index).map(Array.init))
         }
         let trace = trace(engine, batch: input.rows)
         return GradientResult(trace: trace, layers: gradients, loss: meanLoss)
