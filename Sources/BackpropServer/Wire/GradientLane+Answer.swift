@@ -21,7 +21,7 @@ extension GradientLane {
                     biases: layer.biases.map { ($0.count, true) }, activation: layer.activation)) != nil
             else { return nil }
             parameters += layer.inputs * layer.units + (layer.biases?.count ?? 0)
-            estimate += layer.inputs * layer.units + layer.units  // as WorkEstimate counts
+            estimate += WorkEstimate.parameters(rows: layer.inputs, columns: layer.units)
         }
         let last = read.layers[layerCount - 1]
         let units = last.units

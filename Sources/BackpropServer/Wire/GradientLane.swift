@@ -16,8 +16,6 @@ import NIOCore
 /// request is read the general way (`GradientWire`), which answers it, or its
 /// precise problem, as before. Both give the same bytes (`GradientLaneTests`).
 package enum GradientLane {
-    /// Layers the lane reads; a deeper network goes the general way.
-    static let maximumLayers = 8
     /// The largest body the lane reads: its numbers are read onto the stack (8 bytes
     /// for every 2 of the body). The server offers it bodies of at most 2 KiB.
     static let maximumBodySize = 16 * 1024
@@ -34,6 +32,7 @@ package enum GradientLane {
 
     /// What the body asks for, its numbers in the reader's buffer.
     struct Read {
+        /// At most 8 layers: a deeper network goes the general way.
         var layers = InlineArray<8, LayerRead>(repeating: LayerRead())
         var layerCount = 0
         var input: JSONParser.PlainTensor? = nil
@@ -104,7 +103,7 @@ package enum GradientLane {
             parser.take(UInt8(ascii: "["))
         else { return false }
         repeat {
-            guard read.layerCount < maximumLayers, parser.take(UInt8(ascii: "{")) else { return false }
+            guard read.layerCount < read.layers.count, parser.take(UInt8(ascii: "{")) else { return false }
             var layer = LayerRead()
             var seen: (weights: Bool, activation: Bool) = (false, false)
             repeat {

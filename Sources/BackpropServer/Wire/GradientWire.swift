@@ -26,8 +26,7 @@ public enum GradientWire {
             throw inputNode.invalid(
                 "Shape mismatch", "has \(input.columns) values per sample, but the network takes \(network.inputs)")
         }
-        let target = try targetNode.targets(
-            samples: input.rows, batch: batch, units: network.outputs, scalarOutput: wire.shorthand[last])
+        let target = try targetNode.targets(samples: input.rows, batch: batch, units: network.outputs)
         let names = WireNames.sample(network: wire.pointer, batch: batch)
         let result: GradientResult
         do {

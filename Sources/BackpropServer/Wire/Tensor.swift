@@ -100,10 +100,9 @@ extension Node {
         }
     }
 
-    /// Targets for `samples` samples of an output `units` wide. Where the output per
-    /// sample is a number (`scalarOutput`), a number per sample or a 1-element vector
-    /// per sample are both accepted.
-    func targets(samples: Int, batch: Bool, units: Int, scalarOutput: Bool) throws(Problem) -> Matrix {
+    /// Targets for `samples` samples of an output `units` wide, in the shapes
+    /// `Tensor.isTarget` accepts.
+    func targets(samples: Int, batch: Bool, units: Int) throws(Problem) -> Matrix {
         switch try tensor() {
         case .scalar(let value) where Tensor.isTarget(.scalar, rows: 1, columns: 1, batch: batch, samples: samples, units: units):
             return Matrix(row: [value])

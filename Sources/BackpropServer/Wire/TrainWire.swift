@@ -100,8 +100,7 @@ struct TrainWire: Sendable {
             throw inputs.invalid(
                 "Shape mismatch", "has \(matrix.columns) values per sample, but the network takes \(network.inputs)")
         }
-        let targetMatrix = try targets.targets(
-            samples: matrix.rows, batch: batch, units: network.outputs, scalarOutput: wire.shorthand.last!)
+        let targetMatrix = try targets.targets(samples: matrix.rows, batch: batch, units: network.outputs)
         if !batch {
             // One sample: check its target here, so a fault names the target itself, not a row.
             do {

@@ -17,11 +17,11 @@ public enum WorkEstimate {
                 guard let (rows, columns) = shape(weights) else { return nil }
                 if parameters == 0 { firstFanIn = rows }
                 units = columns
-                parameters += rows * columns + units
+                parameters += Self.parameters(rows: rows, columns: columns)
             } else if let count = layer["units"]?.doubleValue.flatMap({ Int(exactly: $0) }), count > 0, let fanIn {
                 units = count
                 guard count <= 1 << 24, fanIn <= 1 << 24 else { return nil }
-                parameters += fanIn * units + units
+                parameters += Self.parameters(rows: fanIn, columns: units)
             } else {
                 return nil
             }
@@ -38,6 +38,10 @@ public enum WorkEstimate {
         }
         return samples.multipliedReportingOverflow(by: parameters).overflow ? nil : samples * parameters
     }
+
+    /// The parameters a layer of `rows` inputs and `columns` units is counted for: its
+    /// weights and, whether it has them or not, its biases.
+    static func parameters(rows: Int, columns: Int) -> Int { rows * columns + columns }
 
     /// A weights value's rows and columns: a number (1×1), a vector (one unit's weights),
     /// or a matrix (a row per input).
