@@ -28,7 +28,7 @@ public func buildApplication(_ configuration: Configuration) -> some Application
         // Every request is logged at info; below that level the middleware would only cost.
         router.add(middleware: LogRequestsMiddleware(.info))
     }
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     let origin: CORSMiddleware<AppRequestContext>.AllowOriginExtended =
         switch configuration.corsOrigins {
         case nil: .all
