@@ -57,7 +57,8 @@ public func buildApplication(_ configuration: Configuration) -> some Application
     let (store, networks, storeServices) = makeStores(configuration, limits: limits, budget: budget, logger: logger)
     let readDeadlines = ConnectionDeadlines(timeout: .seconds(configuration.requestTimeoutSeconds))
     let delivery = Delivery(
-        budget: budget, deadlines: readDeadlines, writeTimeout: .seconds(configuration.idleTimeoutSeconds))
+        budget: budget, deadlines: readDeadlines, writeTimeout: .seconds(configuration.idleTimeoutSeconds),
+        encoders: .forCores(System.coreCount))
     let jobs = JobController(
         store: store, pool: pool, limits: limits, maximumBodySize: configuration.maximumBodySize,
         delivery: delivery, grace: grace, networks: networks)

@@ -46,7 +46,9 @@ enum Answer: Sendable {
         case .streamed(let value, let pretty):
             let body = ResponseBody { writer in
                 defer { reservation.release() }
-                try await JSONStreamWriter.write(value, pretty: pretty, chunkSize: Self.chunkSize) { chunk in
+                try await JSONStreamWriter.write(
+                    value, pretty: pretty, chunkSize: Self.chunkSize, gate: delivery.encoders
+                ) { chunk in
                     try await delivery.write(chunk, to: &writer, channel: channel)
                 }
                 try await writer.finish(nil)

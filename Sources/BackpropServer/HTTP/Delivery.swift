@@ -8,6 +8,8 @@ struct Delivery: Sendable {
     let deadlines: ConnectionDeadlines
     /// A client that reads nothing of an answer or stream for this long is disconnected.
     let writeTimeout: Duration
+    /// Streamed answers encode their pieces holding one of its passes.
+    let encoders: EncodingGate
 
     /// A prepared answer as the response (see `Answer`).
     func response(_ answer: Answer, reservation: MemoryReservation, channel: any Channel) -> Response {

@@ -8,24 +8,31 @@ import NIOCore
 struct JSONStreamWriter {
     let pretty: Bool
     let chunkSize: Int
+    /// Held while a piece is encoded, given back while it is written (`EncodingGate`).
+    let gate: EncodingGate?
     private var buffer: ByteBuffer
 
-    private init(pretty: Bool, chunkSize: Int) {
+    private init(pretty: Bool, chunkSize: Int, gate: EncodingGate?) {
         self.pretty = pretty
         self.chunkSize = max(chunkSize, 64)
+        self.gate = gate
         buffer = ByteBufferAllocator().buffer(capacity: self.chunkSize + 64)
     }
 
     /// Writes `value` (with `prefix` before it and `suffix` after, as raw bytes) in pieces to `emit`.
+    /// With a `gate`, each piece is encoded holding one of its passes, and written without.
     static func write(
-        _ value: JSONValue, pretty: Bool, chunkSize: Int, prefix: String = "", suffix: String = "",
-        emit: (ByteBuffer) async throws -> Void
+        _ value: JSONValue, pretty: Bool, chunkSize: Int, gate: EncodingGate? = nil, prefix: String = "",
+        suffix: String = "", emit: (ByteBuffer) async throws -> Void
     ) async throws {
-        var writer = JSONStreamWriter(pretty: pretty, chunkSize: chunkSize)
+        var writer = JSONStreamWriter(pretty: pretty, chunkSize: chunkSize, gate: gate)
+        await gate?.enter()
         writer.buffer.writeString(prefix)
+        // Only `emit` throws, and it is called without the pass.
         try await writer.write(value, indent: 0, emit)
         if pretty { writer.buffer.writeInteger(UInt8(ascii: "\n")) }
         writer.buffer.writeString(suffix)
+        gate?.leave()
         if writer.buffer.readableBytes > 0 { try await emit(writer.buffer) }
     }
 
@@ -33,7 +40,9 @@ struct JSONStreamWriter {
         guard buffer.readableBytes >= chunkSize else { return }
         let full = buffer
         buffer = ByteBufferAllocator().buffer(capacity: chunkSize + 64)
+        gate?.leave()
         try await emit(full)
+        await gate?.enter()
     }
 
     private mutating func write(

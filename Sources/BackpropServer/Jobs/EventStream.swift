@@ -63,7 +63,7 @@ enum EventStream {
         switch item {
         case .event(let event):
             try await JSONStreamWriter.write(
-                event.data, pretty: false, chunkSize: Answer.chunkSize,
+                event.data, pretty: false, chunkSize: Answer.chunkSize, gate: delivery.encoders,
                 prefix: "id: \(event.id)\nevent: \(event.kind.rawValue)\ndata: ", suffix: "\n\n"
             ) { piece in
                 delivery.budget.charge(piece.readableBytes, kind: .streams)
