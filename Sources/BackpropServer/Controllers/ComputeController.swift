@@ -8,7 +8,10 @@ import NIOCore
 /// A handler only collects the body; reading it, the computation and writing the
 /// answer run on the compute pool, never on an event loop. The one exception is
 /// measured small work (`inlineWork`), served on the handler's task, still admitted.
-struct ComputeController {
+///
+/// A class, and the routes' closures made once: a request then copies one reference,
+/// not the controller's fields and two closures' contexts.
+final class ComputeController: Sendable {
     let pool: ComputePool
     let limits: Limits
     let maximumBodySize: Int
@@ -25,33 +28,49 @@ struct ComputeController {
     /// Computes /forward on a stored network without `trace`, batching concurrent requests.
     let inference: NetworkInference
 
+    init(
+        pool: ComputePool, limits: Limits, maximumBodySize: Int, delivery: Delivery, inlineWork: Int, inlineBodySize: Int,
+        jobs: JobController, networks: any NetworkStore, inference: NetworkInference
+    ) {
+        self.pool = pool
+        self.limits = limits
+        self.maximumBodySize = maximumBodySize
+        self.delivery = delivery
+        self.inlineWork = inlineWork
+        self.inlineBodySize = inlineBodySize
+        self.jobs = jobs
+        self.networks = networks
+        self.inference = inference
+    }
+
     func addRoutes(to router: Router<AppRequestContext>) {
+        let limits = limits, inlineWork = inlineWork, inference = inference
+        let forwardStored: @Sendable (JSONValue, ResolvedNetworks) async throws -> Computed? = { body, stored in
+            try await ForwardWire.respond(to: body, limits: limits, networks: stored, inference: inference)
+                .map { Computed($0) }
+        }
+        let forward: @Sendable (JSONValue, ResolvedNetworks, CancellationFlag) throws -> Computed = { body, stored, _ in
+            Computed(try ForwardWire.respond(to: body, limits: limits, networks: stored))
+        }
+        let gradientLane: @Sendable (UnsafeRawBufferPointer) -> ByteBuffer? = {
+            GradientLane.respond(to: $0, limits: limits, inlineWork: inlineWork)
+        }
+        let gradient: @Sendable (JSONValue, ResolvedNetworks, CancellationFlag) throws -> Computed = { body, stored, _ in
+            Computed(try GradientWire.respond(to: body, limits: limits, networks: stored))
+        }
         router.post("/forward") { request, context in
-            try await compute(
-                request, context, inline: true,
-                stored: { body, stored in
-                    try await ForwardWire.respond(to: body, limits: limits, networks: stored, inference: inference)
-                        .map { Computed($0) }
-                }
-            ) { body, stored, _ in
-                Computed(try ForwardWire.respond(to: body, limits: limits, networks: stored))
-            }
+            try await self.compute(request, context, inline: true, stored: forwardStored, forward)
         }
         router.post("/gradient") { request, context in
-            try await compute(
-                request, context, inline: true,
-                lane: { GradientLane.respond(to: $0, limits: limits, inlineWork: inlineWork) }
-            ) { body, stored, _ in
-                Computed(try GradientWire.respond(to: body, limits: limits, networks: stored))
-            }
+            try await self.compute(request, context, inline: true, lane: gradientLane, gradient)
         }
         router.post("/train") { request, context in
             // RFC 9110 negotiation: a stream only when it is strictly preferred to JSON
             // (a generated client's default `application/json, text/event-stream` gets JSON).
             if MediaPreference(accept: request.headers[.accept]).prefersEventStream {
-                return try await jobs.streamTraining(request, context)
+                return try await self.jobs.streamTraining(request, context)
             }
-            return try await train(request, context)
+            return try await self.train(request, context)
         }
     }
 
@@ -65,6 +84,7 @@ struct ComputeController {
         try await compute(request, context, stopsWithClient: true, precondition: precondition, rewrite: rewrite) {
             body, stored, cancellation in
             let start = ContinuousClock.now
+            let limits = self.limits
             let training = try TrainWire(body, limits: limits, budget: limits.synchronousTrainingBudget, networks: stored)
             if precondition != .none, let latest = stored.single {
                 // Once the body is known good, before training: a write that would be
