@@ -8,7 +8,7 @@ struct Delivery: Sendable {
     let deadlines: ConnectionDeadlines
     /// A client that reads nothing of an answer or stream for this long is disconnected.
     let writeTimeout: Duration
-    /// Streamed answers encode their pieces holding one of its passes.
+    /// A streamed answer encodes each piece holding one of this gate's passes.
     let encoders: EncodingGate
 
     /// A prepared answer as the response (see `Answer`).
