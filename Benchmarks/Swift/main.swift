@@ -14,6 +14,15 @@ import NIOCore
 let arguments = CommandLine.arguments.dropFirst()
 let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
 let repetitions = arguments.firstIndex(of: "--repetitions").flatMap { Int(arguments[$0 + 1]) } ?? 5
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+        usage: BackpropBenchmarks [all|small|inline|kernels|wire|allocations|json|gzip|forward-json|mlp|checkpoint]
+                                  [--repetitions N] [--threads N] [--shape mnist|narrow|wide]
+        Each section prints its figures as one JSON line. forward-json reads $BACKPROP_FORWARD_BODY
+        (default /tmp/backprop-forward-237k.json, made by Benchmarks/peers/forward_body.py).
+        """)
+    exit(0)
+}
 let threads = arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) } ?? ProcessInfo.processInfo.activeProcessorCount
 
 func median(_ values: [Double]) -> Double {
@@ -139,7 +148,16 @@ func gzip() async throws {
 /// parsed value and the input matrix, as the server reads it.
 func forwardJSON() throws {
     let path = ProcessInfo.processInfo.environment["BACKPROP_FORWARD_BODY"] ?? "/tmp/backprop-forward-237k.json"
-    let body = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    guard let data = FileManager.default.contents(atPath: path) else {
+        FileHandle.standardError.write(Data("""
+            forward-json: no body at \(path); make it with
+              python3 Benchmarks/peers/forward_body.py > \(path)
+            or set BACKPROP_FORWARD_BODY to its path
+
+            """.utf8))
+        exit(2)
+    }
+    let body = Array(data)
     var decode: [Double] = []
     var rows = 0
     let calls = 50
