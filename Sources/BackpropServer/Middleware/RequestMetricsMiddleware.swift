@@ -1,6 +1,7 @@
 import Dispatch
 import HTTPTypes
 import Hummingbird
+import Metrics
 
 /// Hummingbird's `MetricsMiddleware`, with the same metrics, names and dimensions, but
 /// one that leaves a whole answer's body as it is.
@@ -36,21 +37,23 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         let metrics = cache.endpoint(.init(route: context.endpointPath ?? "Unknown", method: request.method, status: response.status))
-        let record: @Sendable () -> Void = {
-            metrics.counter.increment()
-            metrics.timer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-            active.decrement()
-        }
         guard response.body.contentLength == nil else {
-            record()
+            Self.record(metrics, active, since: start)
             return response
         }
         var streamed = response
         let body = response.body
         streamed.body = ResponseBody { writer in
-            defer { record() }
+            defer { Self.record(metrics, active, since: start) }
             try await body.write(writer)
         }
         return streamed
+    }
+
+    /// Counts the request, times it from `start` and takes it off the active ones.
+    private static func record(_ metrics: RequestMetrics.EndpointMetrics, _ active: Meter, since start: UInt64) {
+        metrics.counter.increment()
+        metrics.timer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+        active.decrement()
     }
 }
