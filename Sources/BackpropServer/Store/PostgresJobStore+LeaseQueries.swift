@@ -18,7 +18,7 @@ struct ClaimedJob: Sendable {
 extension PostgresJobStore {
     /// Claims the oldest queued job for this replica, with a new fencing token.
     func claim() async throws -> ClaimedJob? {
-        let rows = try await client.query(
+        let rows = try await client.rows(
             """
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_owner = \(settings.replicaID),
                 lease_token = nextval('lease_tokens'),
@@ -28,25 +28,26 @@ extension PostgresJobStore {
                         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id, request, checkpoint, lease_token, attempt, progress_epoch
             """, logger: logger)
-        var claimed: ClaimedJob? = nil
-        for try await row in rows.decode((String, String, ByteBuffer?, Int, Int, Int).self) {
-            claimed = ClaimedJob(
-                id: row.0, request: row.1, checkpoint: row.2.map { Array($0.readableBytesView) }, token: row.3,
-                attempt: row.4, progressEpoch: row.5)
-        }
-        return claimed
+        guard let cells = rows.first else { return nil }
+        let row = try cells.decode((String, String, ByteBuffer?, Int, Int, Int).self)
+        return ClaimedJob(
+            id: row.0, request: row.1, checkpoint: row.2.map { Array($0.readableBytesView) }, token: row.3,
+            attempt: row.4, progressEpoch: row.5)
     }
 
     /// Extends the leases of `tokens`; returns each still-held token and whether its cancel was requested.
     func heartbeat(_ tokens: [Int]) async throws -> [Int: Bool] {
         var held: [Int: Bool] = [:]
-        let rows = try await client.query(
+        let rows = try await client.rows(
             """
             UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(Double(settings.leaseSeconds)))
             WHERE lease_token = ANY(\(tokens)) AND state = 'running'
             RETURNING lease_token, cancel_requested
             """, logger: logger)
-        for try await (token, cancel) in rows.decode((Int, Bool).self) { held[token] = cancel }
+        for row in rows {
+            let (token, cancel) = try row.decode((Int, Bool).self)
+            held[token] = cancel
+        }
         return held
     }
 
@@ -106,16 +107,15 @@ extension PostgresJobStore {
     /// Queues again every running job whose lease expired (cancel not requested, attempts left);
     /// ends the others: cancelled if their cancel was requested, else failed with `abandoned`.
     func sweepExpiredLeases(abandoned: String) async throws -> (requeued: Int, ended: Int) {
-        var requeued = 0, ended = 0
-        let rows = try await client.query(
+        let requeued = try await client.rows(
             """
             UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE state = 'running' AND lease_expires_at < now() AND NOT cancel_requested
               AND attempt < \(settings.maxAttempts)
             RETURNING id
-            """, logger: logger)
-        for try await _ in rows.decode(String.self) { requeued += 1 }
-        let endedRows = try await client.query(
+            """, logger: logger
+        ).count
+        let ended = try await client.rows(
             """
             WITH ended AS (
                 UPDATE jobs SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'failed' END,
@@ -130,24 +130,21 @@ extension PostgresJobStore {
                    CASE WHEN state = 'failed' THEN error
                         ELSE '{"epoch":' || progress_epoch || ',"reason":"cancelled"}' END
             FROM ended RETURNING job_id
-            """, logger: logger)
-        for try await _ in endedRows.decode(String.self) { ended += 1 }
+            """, logger: logger
+        ).count
         return (requeued, ended)
     }
 
     /// Deletes finished jobs past the retention time or beyond the kept count, in
     /// batches, by one replica at a time (a transaction-scoped advisory lock).
     func enforceRetention() async throws -> Int {
-        try await client.withTransaction(logger: logger) { connection in
-            var locked = false
-            for try await value in try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(\(PostgresMigrations.lockKey + 1))", logger: logger
-            ).decode(Bool.self) { locked = value }
-            guard locked else { return 0 }
+        try await client.withOpenTransaction(logger: logger) { connection in
+            let lock = try await connection.rows(
+                "SELECT pg_try_advisory_xact_lock(\(PostgresMigrations.lockKey + 1))", logger: logger)
+            guard try lock.first?.decode(Bool.self) == true else { return 0 }
             var deleted = 0
             for _ in 0..<20 {
-                var batch = 0
-                let rows = try await connection.query(
+                let batch = try await connection.rows(
                     """
                     DELETE FROM jobs WHERE id IN (
                         SELECT id FROM jobs WHERE finished_at IS NOT NULL
@@ -156,8 +153,8 @@ extension PostgresJobStore {
                                          ORDER BY finished_at DESC, id OFFSET \(settings.kept)))
                         LIMIT 500)
                     RETURNING id
-                    """, logger: logger)
-                for try await _ in rows.decode(String.self) { batch += 1 }
+                    """, logger: logger
+                ).count
                 deleted += batch
                 if batch < 500 { break }
             }
@@ -166,9 +163,6 @@ extension PostgresJobStore {
     }
 
     private func returnsRow(_ query: PostgresQuery) async throws -> Bool {
-        let rows = try await client.query(query, logger: logger)
-        var found = false
-        for try await _ in rows { found = true }
-        return found
+        try await !client.rows(query, logger: logger).isEmpty
     }
 }

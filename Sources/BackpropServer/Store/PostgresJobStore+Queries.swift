@@ -4,9 +4,8 @@ import NIOCore
 import PostgresNIO
 
 /// The store's SQL, one statement per operation, each atomic on its own. Every
-/// result is read to its end, never left part-read: postgres-nio 1.33.2 traps
-/// (RowStreamStateMachine.channelReadComplete) when the server closes a connection
-/// whose row stream was abandoned mid-way, as a PostgreSQL restart does. Writes
+/// result is read whole on the event loop (`rows(_:logger:)`, in PostgresRows.swift:
+/// postgres-nio's async row sequence can trap when the server closes). Writes
 /// made for a running job name its lease token, so they change nothing once the
 /// lease is gone. Event numbers come from `jobs.last_seq`, incremented under the
 /// job row's lock in the same statement as the insert: no gaps, in commit order.
@@ -17,7 +16,7 @@ extension PostgresJobStore {
         let epochs = submission.training.configuration.epochs
         let key = submission.idempotency?.key
         let hash = submission.idempotency.map { ByteBuffer(bytes: $0.bodyHash) }
-        let rows = try await client.query(
+        let rows = try await client.rows(
             """
             INSERT INTO jobs (id, state, request, epochs, idempotency_key, body_hash)
             SELECT \(id), 'queued', \(request), \(epochs), \(key), \(hash)
@@ -25,32 +24,28 @@ extension PostgresJobStore {
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id
             """, logger: logger)
-        var inserted = false
-        for try await _ in rows.decode(String.self) { inserted = true }
-        return inserted
+        return !rows.isEmpty
     }
 
     func idempotent(_ key: String) async throws -> (id: String, bodyHash: [UInt8])? {
-        let rows = try await client.query(
+        let rows = try await client.rows(
             "SELECT id, body_hash FROM jobs WHERE idempotency_key = \(key)", logger: logger)
-        var found: (id: String, bodyHash: [UInt8])? = nil
-        for try await (id, hash) in rows.decode((String, ByteBuffer?).self) {
-            found = (id, hash.map { Array($0.readableBytesView) } ?? [])
-        }
-        return found
+        guard let row = rows.first else { return nil }
+        let (id, hash) = try row.decode((String, ByteBuffer?).self)
+        return (id, hash.map { Array($0.readableBytesView) } ?? [])
     }
 
     func queuedCount() async throws -> Int {
-        let rows = try await client.query("SELECT count(*) FROM jobs WHERE state = 'queued'", logger: logger)
-        var total = 0
-        for try await count in rows.decode(Int.self) { total = count }
-        return total
+        let rows = try await client.rows("SELECT count(*) FROM jobs WHERE state = 'queued'", logger: logger)
+        return try rows.first?.decode(Int.self) ?? 0
     }
 
     func countsByState() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        let rows = try await client.query("SELECT state, count(*) FROM jobs GROUP BY state", logger: logger)
-        for try await (state, count) in rows.decode((String, Int).self) { counts[state] = count }
+        for row in try await client.rows("SELECT state, count(*) FROM jobs GROUP BY state", logger: logger) {
+            let (state, count) = try row.decode((String, Int).self)
+            counts[state] = count
+        }
         return counts
     }
 
@@ -63,10 +58,9 @@ extension PostgresJobStore {
         let query: PostgresQuery =
             if let id { "\(unescaped: columns) WHERE id = \(id)" } else { "\(unescaped: columns) ORDER BY created_at, id LIMIT 10000" }
         var jobs: [JobSnapshot] = []
-        let rows = try await client.query(query, logger: logger)
-        for try await row in rows.decode(
-            (String, String, Int, Int, Double?, Double?, Date, Date?, Date?, String?, String?).self)
-        {
+        for cells in try await client.rows(query, logger: logger) {
+            let row = try cells.decode(
+                (String, String, Int, Int, Double?, Double?, Date, Date?, Date?, String?, String?).self)
             jobs.append(
                 JobSnapshot(
                     id: row.0, status: Job.Status(rawValue: row.1) ?? .failed, epoch: row.2, epochs: row.3,
@@ -79,7 +73,7 @@ extension PostgresJobStore {
 
     /// Cancels a queued job at once (with its `cancelled` event); marks a running one.
     func requestCancel(_ id: String) async throws {
-        try await client.query(
+        try await client.rows(
             """
             WITH target AS (SELECT id, state FROM jobs WHERE id = \(id) FOR UPDATE),
             changed AS (
@@ -98,20 +92,18 @@ extension PostgresJobStore {
     /// Events after `after`, oldest first, at most `limit`.
     func events(of id: String, after: Int, limit: Int) async throws -> [JobEvent] {
         var events: [JobEvent] = []
-        let rows = try await client.query(
+        let rows = try await client.rows(
             "SELECT seq, kind, data FROM job_events WHERE job_id = \(id) AND seq > \(after) ORDER BY seq LIMIT \(limit)",
             logger: logger)
-        for try await (seq, kind, data) in rows.decode((Int, String, String).self) {
+        for row in rows {
+            let (seq, kind, data) = try row.decode((Int, String, String).self)
             events.append(JobEvent(id: seq, kind: JobEvent.Kind(rawValue: kind) ?? .failed, data: Self.parse(data) ?? .null))
         }
         return events
     }
 
     func exists(_ id: String) async throws -> Bool {
-        let rows = try await client.query("SELECT 1 FROM jobs WHERE id = \(id)", logger: logger)
-        var found = false
-        for try await _ in rows.decode(Int.self) { found = true }
-        return found
+        try await !client.rows("SELECT 1 FROM jobs WHERE id = \(id)", logger: logger).isEmpty
     }
 
     /// JSON text the service wrote itself, back to a value.

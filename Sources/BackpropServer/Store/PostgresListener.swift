@@ -67,7 +67,7 @@ final class PostgresListener: Sendable {
     func run(client: PostgresClient, logger: Logger) async {
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await client.withOpenConnection { connection in
                     try await connection.listen(on: "backprop_events") { events in
                         try await connection.listen(on: "backprop_queue") { queued in
                             try await connection.listen(on: "backprop_cancel") { cancels in

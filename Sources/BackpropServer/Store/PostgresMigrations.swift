@@ -110,30 +110,27 @@ enum PostgresMigrations {
 
     /// Applies every migration not yet applied, under the advisory lock.
     static func apply(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        try await connection.rows("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
         do {
-            try await connection.query(
+            try await connection.rows(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 logger: logger)
-            var applied = Set<Int>()
-            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger)
-                .decode(Int.self) {
-                applied.insert(version)
-            }
+            let applied = Set(
+                try await connection.rows("SELECT version FROM schema_migrations", logger: logger).map { try $0.decode(Int.self) })
             for migration in all where !applied.contains(migration.version) {
-                try await connection.withTransaction(logger: logger) { connection in
+                try await connection.transaction(logger: logger) { connection in
                     for statement in migration.sql {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        try await connection.rows(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
-                    try await connection.query(
+                    try await connection.rows(
                         "INSERT INTO schema_migrations (version) VALUES (\(migration.version))", logger: logger)
                 }
                 logger.info("applied job store migration", metadata: ["version": "\(migration.version)"])
             }
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            _ = try? await connection.rows("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             throw error
         }
-        try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        try await connection.rows("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import PostgresNIO
 
-/// The network store's SQL. Every result is read to its end (see
-/// `PostgresJobStore+Queries`).
+/// The network store's SQL. Every result is read whole on the event loop
+/// (`rows(_:logger:)`, in PostgresRows.swift).
 extension PostgresNetworkStore {
     /// A version without its JSON.
     struct Head: Sendable {
@@ -25,26 +25,24 @@ extension PostgresNetworkStore {
         let logger = self.logger
         let json = ByteBuffer(bytes: content.json)
         do {
-            let stored = try await client.withTransaction(logger: logger) { connection in
-                var version = 0
-                let next = try await connection.query(
+            let stored = try await client.withOpenTransaction(logger: logger) { connection in
+                let next = try await connection.rows(
                     """
                     INSERT INTO network_names (name, last_version) VALUES (\(name), 1)
                     ON CONFLICT (name) DO UPDATE SET last_version = network_names.last_version + 1
                     RETURNING last_version
                     """, logger: logger)
-                for try await number in next.decode(Int.self) { version = number }
-                var latest: String? = nil
-                let rows = try await connection.query(
-                    "SELECT etag FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1", logger: logger)
-                for try await etag in rows.decode(String.self) { latest = etag }
+                let version = try next.first?.decode(Int.self) ?? 0
+                let latest = try await connection.rows(
+                    "SELECT etag FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1", logger: logger
+                ).first?.decode(String.self)
                 do throws(Problem) {
                     try precondition.check(name, latestETag: latest)
                 } catch {
                     throw Refused(problem: error)
                 }
                 let stored = StoredNetwork(name: name, version: version, createdAt: Date(), content: content)
-                try await connection.query(
+                try await connection.rows(
                     """
                     INSERT INTO networks (name, version, json, etag, created_at)
                     VALUES (\(name), \(version), \(json), \(stored.etag), \(stored.createdAt))
@@ -52,57 +50,49 @@ extension PostgresNetworkStore {
                 return stored
             }
             return .success(stored)
-        } catch let error as PostgresTransactionError {
-            if let refused = error.closureError as? Refused { return .failure(refused.problem) }
-            throw error
+        } catch let refused as Refused {
+            return .failure(refused.problem)
         }
     }
 
     /// The version (the latest when nil) without its JSON, or nil.
     func head(_ name: String, version: Int?) async throws -> Head? {
-        let rows: PostgresRowSequence
+        let rows: [PostgresRow]
         if let version {
-            rows = try await client.query(
+            rows = try await client.rows(
                 "SELECT version, etag, created_at FROM networks WHERE name = \(name) AND version = \(version)",
                 logger: logger)
         } else {
-            rows = try await client.query(
+            rows = try await client.rows(
                 "SELECT version, etag, created_at FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1",
                 logger: logger)
         }
-        var head: Head? = nil
-        for try await (version, etag, createdAt) in rows.decode((Int, String, Date).self) {
-            head = Head(version: version, etag: etag, createdAt: createdAt)
-        }
-        return head
+        guard let row = rows.first else { return nil }
+        let (version, etag, createdAt) = try row.decode((Int, String, Date).self)
+        return Head(version: version, etag: etag, createdAt: createdAt)
     }
 
     /// The latest version of every name, by name.
     func latestHeads() async throws -> [(String, Head)] {
-        let rows = try await client.query(
+        let rows = try await client.rows(
             "SELECT DISTINCT ON (name) name, version, etag, created_at FROM networks ORDER BY name, version DESC",
             logger: logger)
-        var heads: [(String, Head)] = []
-        for try await (name, version, etag, createdAt) in rows.decode((String, Int, String, Date).self) {
-            heads.append((name, Head(version: version, etag: etag, createdAt: createdAt)))
+        return try rows.map { row in
+            let (name, version, etag, createdAt) = try row.decode((String, Int, String, Date).self)
+            return (name, Head(version: version, etag: etag, createdAt: createdAt))
         }
-        return heads
     }
 
     /// A version's stored JSON, or nil.
     func json(_ name: String, version: Int) async throws -> [UInt8]? {
-        let rows = try await client.query(
+        let rows = try await client.rows(
             "SELECT json FROM networks WHERE name = \(name) AND version = \(version)", logger: logger)
-        var json: [UInt8]? = nil
-        for try await buffer in rows.decode(ByteBuffer.self) { json = Array(buffer.readableBytesView) }
-        return json
+        return try rows.first.map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
     }
 
     func versionNumbers(_ name: String) async throws -> [Int] {
-        let rows = try await client.query("SELECT version FROM networks WHERE name = \(name) ORDER BY version", logger: logger)
-        var versions: [Int] = []
-        for try await version in rows.decode(Int.self) { versions.append(version) }
-        return versions
+        try await client.rows("SELECT version FROM networks WHERE name = \(name) ORDER BY version", logger: logger)
+            .map { try $0.decode(Int.self) }
     }
 
     /// Deletes every version and the name (so its versions count from 1 again), the
@@ -110,16 +100,15 @@ extension PostgresNetworkStore {
     func deleteName(_ name: String, precondition: WritePrecondition) async throws -> Result<Bool, Problem> {
         let logger = self.logger
         do {
-            let deleted = try await client.withTransaction(logger: logger) { connection -> Bool in
-                var locked = false
-                let lock = try await connection.query(
-                    "SELECT 1 FROM network_names WHERE name = \(name) FOR UPDATE", logger: logger)
-                for try await _ in lock.decode(Int.self) { locked = true }
+            let deleted = try await client.withOpenTransaction(logger: logger) { connection -> Bool in
+                let locked = try await !connection.rows(
+                    "SELECT 1 FROM network_names WHERE name = \(name) FOR UPDATE", logger: logger
+                ).isEmpty
                 var latest: String? = nil
                 if locked {
-                    let rows = try await connection.query(
-                        "SELECT etag FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1", logger: logger)
-                    for try await etag in rows.decode(String.self) { latest = etag }
+                    latest = try await connection.rows(
+                        "SELECT etag FROM networks WHERE name = \(name) ORDER BY version DESC LIMIT 1", logger: logger
+                    ).first?.decode(String.self)
                 }
                 guard latest != nil else {
                     if precondition.ifMatch != nil { throw Refused(problem: Problem.staleNetwork(name, latest: nil)) }
@@ -130,23 +119,20 @@ extension PostgresNetworkStore {
                 } catch {
                     throw Refused(problem: error)
                 }
-                try await connection.query("DELETE FROM networks WHERE name = \(name)", logger: logger)
-                try await connection.query("DELETE FROM network_names WHERE name = \(name)", logger: logger)
+                try await connection.rows("DELETE FROM networks WHERE name = \(name)", logger: logger)
+                try await connection.rows("DELETE FROM network_names WHERE name = \(name)", logger: logger)
                 return true
             }
             return .success(deleted)
-        } catch let error as PostgresTransactionError {
-            if let refused = error.closureError as? Refused { return .failure(refused.problem) }
-            throw error
+        } catch let refused as Refused {
+            return .failure(refused.problem)
         }
     }
 
     /// Deletes one version; its number is not used again (the name's row keeps it).
     func deleteVersion(_ name: String, _ version: Int) async throws -> Bool {
-        let rows = try await client.query(
-            "DELETE FROM networks WHERE name = \(name) AND version = \(version) RETURNING version", logger: logger)
-        var deleted = false
-        for try await _ in rows.decode(Int.self) { deleted = true }
-        return deleted
+        try await !client.rows(
+            "DELETE FROM networks WHERE name = \(name) AND version = \(version) RETURNING version", logger: logger
+        ).isEmpty
     }
 }
