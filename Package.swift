@@ -127,6 +127,7 @@ let package = Package(
                 "BackpropCore",
                 "BackpropServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/BackpropTestSupport"

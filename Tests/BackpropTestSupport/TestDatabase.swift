@@ -1,6 +1,7 @@
 import BackpropServer
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// A fresh PostgreSQL database for one test, made from `BACKPROP_TEST_DATABASE_URL`
@@ -51,10 +52,9 @@ public enum TestDatabase {
                 database: url.database, tls: .disable),
             id: 1, logger: logger)
         do {
-            var result: [[String?]] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
-                result.append(row.map { cell in cell.bytes.map { String(buffer: $0) } })
-            }
+            // Collected on the event loop (as the stores read theirs, PostgresConnection+Rows).
+            let rows: EventLoopFuture<PostgresQueryResult> = connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            let result = try await rows.get().rows.map { row in row.map { cell in cell.bytes.map { String(buffer: $0) } } }
             try await connection.close()
             return result
         } catch {
