@@ -34,13 +34,18 @@ final class LeasedJob: Sendable {
     let flag = CancellationFlag()
     /// Progress is written at history points, at most this often.
     static let progressInterval = Duration.milliseconds(250)
+    /// Writes that may wait for the database, per job (about 8 s of progress).
+    static let pendingWrites = 32
     private let state = NIOLockedValueBox(State())
     private let writes: AsyncStream<Write>.Continuation
     private let writer: Task<Void, Never>
 
     init(_ claimed: ClaimedJob, store: PostgresJobStore) {
         self.claimed = claimed
-        let (stream, continuation) = AsyncStream.makeStream(of: Write.self)
+        // While the database cannot store (its writes retried), the newest writes wait
+        // and older ones are dropped: a later checkpoint replaces an earlier one, and
+        // the event log loses only history points, never its order or its end.
+        let (stream, continuation) = AsyncStream.makeStream(of: Write.self, bufferingPolicy: .bufferingNewest(Self.pendingWrites))
         writes = continuation
         let box = NIOLockedValueBox<LeasedJob?>(nil)
         writer = Task {

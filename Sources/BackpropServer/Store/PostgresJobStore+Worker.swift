@@ -91,7 +91,7 @@ extension PostgresJobStore {
         }
         if case .stopped = outcome, reason != .cancelRequested {
             // A handover (or the pool stopping): back to the queue, to resume from its checkpoint.
-            if await fenced(claimed, { try await self.handBack(claimed) }) {
+            if await fenced(leased, { try await self.handBack(claimed) }) {
                 metrics.handovers.increment()
                 logger.info("handed a job back to the queue", metadata: ["job": "\(claimed.id)"])
                 return
@@ -101,21 +101,21 @@ extension PostgresJobStore {
         let written: Bool
         switch outcome {
         case .succeeded(let json, let result):
-            written = await fenced(claimed) {
+            written = await fenced(leased) {
                 try await self.finish(
                     claimed, state: .succeeded, event: .done, data: json, result: json, error: nil,
                     epoch: result.epochsRun, loss: result.loss, validationLoss: result.validationLoss)
             }
         case .failed(let problem):
             let json = String(decoding: JSONWriter.encode(problem.json), as: UTF8.self)
-            written = await fenced(claimed) {
+            written = await fenced(leased) {
                 try await self.finish(
                     claimed, state: .failed, event: .failed, data: json, result: nil, error: json, epoch: nil,
                     loss: nil, validationLoss: nil)
             }
         case .stopped:
             let data = "{\"epoch\":\(leased.epoch),\"reason\":\"cancelled\"}"
-            written = await fenced(claimed) {
+            written = await fenced(leased) {
                 try await self.finish(
                     claimed, state: .cancelled, event: .cancelled, data: data, result: nil, error: nil, epoch: nil,
                     loss: nil, validationLoss: nil)
@@ -175,10 +175,16 @@ extension PostgresJobStore {
     }
 
     /// Makes one of this job's writes, again after a database error, until it is
-    /// made or the lease must be taken as lost (it was not renewed for a lease period).
-    /// Returns whether the write was made (false: the lease is gone).
-    func fenced(_ claimed: ClaimedJob, _ write: @escaping @Sendable () async throws -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(settings.leaseSeconds)
+    /// made or the lease must be taken as lost: the heartbeats found it gone, or did not
+    /// renew it for a lease period. Returns whether the write was made (false: the
+    /// lease is gone).
+    ///
+    /// While the heartbeats still renew the lease, the write is tried for as long as
+    /// it fails: a database that answers but cannot store (a full disk, SQLSTATE 53100)
+    /// pauses the job's writes instead of abandoning the job, which would cost it one
+    /// of its `--max-attempts` on every lease period of the fault.
+    func fenced(_ job: LeasedJob, _ write: @escaping @Sendable () async throws -> Bool) async -> Bool {
+        let claimed = job.claimed
         while true {
             do {
                 let made = try await withTimeout(.seconds(5), write)
@@ -189,7 +195,9 @@ extension PostgresJobStore {
                 state.withLockedValue { $0.reachable = false }
                 logger.warning(
                     "a job's write failed; trying again", metadata: ["job": "\(claimed.id)", "error": "\(Self.describe(error))"])
-                if ContinuousClock.now > deadline { return false }
+                if job.stopReason == .leaseLost || ContinuousClock.now - job.renewedAt > .seconds(settings.leaseSeconds) {
+                    return false
+                }
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
@@ -207,11 +215,11 @@ extension PostgresJobStore {
             ]
             if let validationLoss = progress.validationLoss { data.append(("validation_loss", .number(validationLoss))) }
             let text = String(decoding: JSONWriter.encode(.object(data)), as: UTF8.self)
-            made = await fenced(claimed) { try await self.writeProgress(claimed, progress, data: text) }
+            made = await fenced(job) { try await self.writeProgress(claimed, progress, data: text) }
         case .checkpoint(let checkpoint):
             let start = ContinuousClock.now
             let bytes = checkpoint.encoded()
-            made = await fenced(claimed) { try await self.writeCheckpoint(claimed, bytes, epoch: checkpoint.epoch) }
+            made = await fenced(job) { try await self.writeCheckpoint(claimed, bytes, epoch: checkpoint.epoch) }
             metrics.checkpointSeconds.recordNanoseconds(Int64((ContinuousClock.now - start).milliseconds * 1e6))
         }
         if !made { job.stop(.leaseLost) }
