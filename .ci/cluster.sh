@@ -10,7 +10,10 @@
 #   5. SIGTERM to the owner (--shutdown-grace 1): handed over, same network;
 #   6. 200 short jobs through nginx: all succeed, each ran once (attempt 1, one done event);
 #   7. PostgreSQL stopped for 5 s under load: no 500 (503 with Retry-After allowed), no job
-#      lost (rescued ones end with the uninterrupted bits), every replica ready again.
+#      lost (rescued ones end with the uninterrupted bits), every replica ready again;
+#   8. the job tables' disk full for 12 s (their tablespace on a 64 MiB tmpfs, filled: so
+#      this script needs root, as CI is): no 500, the running job ends with the
+#      uninterrupted bits, every job accepted meanwhile succeeds.
 #
 # Starts PostgreSQL (.ci/postgres.sh; apt-get installs it if missing), nginx
 # (.ci/nginx.sh; likewise) on free 127.0.0.1 ports; cluster.py starts the replicas
@@ -25,7 +28,7 @@
 #   CLUSTER_LOG_DIR          server, nginx and PostgreSQL logs (.build-cluster-logs)
 #   CLUSTER_TIMEOUT          seconds the suite may take (540)
 #   CLUSTER_CASES, CLUSTER_TARGET_SECONDS, CLUSTER_LONG_EPOCHS, CLUSTER_SHORT_JOBS,
-#   CLUSTER_PG_DOWN_SECONDS: cluster.py's (its docstring)
+#   CLUSTER_PG_DOWN_SECONDS, CLUSTER_DISK_FULL_SECONDS: cluster.py's (its docstring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -16,6 +16,9 @@
 #                         server log to $PG_LOG_COPY first if that is set). Safe to call
 #                         twice, from a trap, or after a start that failed half-way.
 #   pg_psql ARGS...       psql as user backprop over TCP with the URL (-X -q -v ON_ERROR_STOP=1).
+#   pg_superuser_psql DB ARGS...
+#                         psql as the superuser postgres on database DB, over the unix
+#                         socket (for what user backprop may not do: CREATE TABLESPACE).
 #
 # initdb and the server run as user postgres (initdb refuses root) via runuser when
 # this shell is root; as the calling user otherwise.
@@ -150,4 +153,11 @@ stop_postgres() {
 pg_psql() {
     [[ -n ${BACKPROP_TEST_DATABASE_URL:-} ]] || { echo "postgres.sh: pg_psql: no server" >&2; return 1; }
     "${PG_BIN:+$PG_BIN/}psql" -X -q -v ON_ERROR_STOP=1 "$BACKPROP_TEST_DATABASE_URL" "$@"
+}
+
+pg_superuser_psql() {
+    local database=$1
+    shift
+    [[ -n ${PG_BIN:-} && -n ${PG_TMP:-} && -n ${PG_PORT:-} ]] || { echo "postgres.sh: pg_superuser_psql: no server" >&2; return 1; }
+    _pg_as_owner "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_TMP/sock" -p "$PG_PORT" -U postgres -d "$database" "$@"
 }

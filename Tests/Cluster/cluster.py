@@ -10,19 +10,22 @@ nginx (.ci/nginx.sh, upstream = the three replica ports) and passes, in the envi
   CLUSTER_REPLICA_PORTS        three ports, the replicas r1 r2 r3 (nginx's upstreams)
   CLUSTER_LOG_DIR              server logs (one file per replica, appended across restarts)
   CLUSTER_PID_FILE             every server pid, so that the shell can stop what is left
-  CLUSTER_REPO_ROOT            for `restart_postgres` from .ci/postgres.sh (case 7)
-  PG_BIN PG_DATA PG_PORT PG_TMP  (postgres.sh's, for restart_postgres)
+  CLUSTER_REPO_ROOT            for `restart_postgres` (case 7) and `pg_superuser_psql` (case 8)
+                               from .ci/postgres.sh
+  PG_BIN PG_DATA PG_PORT PG_TMP  (postgres.sh's, for those two)
   NGINX_DIR                    (nginx.sh's, for its error log on a failure)
 
-Knobs: CLUSTER_CASES ("1 2 3 4 5 6 7"), CLUSTER_TARGET_SECONDS (10: how long the long
+Knobs: CLUSTER_CASES ("1 2 3 4 5 6 7 8"), CLUSTER_TARGET_SECONDS (10: how long the long
 training runs uninterrupted; its epochs are calibrated on a memory-mode server),
 CLUSTER_LONG_EPOCHS (skip the calibration), CLUSTER_SHORT_JOBS (200), CLUSTER_PG_DOWN_SECONDS
-(5: how long PostgreSQL stays down in case 7).
+(5: how long PostgreSQL stays down in case 7), CLUSTER_DISK_FULL_SECONDS (12: how long the
+disk stays full in case 8).
 
 This script starts the replicas itself (it kills, terminates and restarts them) and a
 memory-mode server (no --database-url) for the uninterrupted reference run, and stops
 all of them on exit. Every loop is bounded in count and time; only 127.0.0.1 is used.
-Python 3 standard library only, plus the psql client through subprocess. Each case
+Python 3 standard library only, plus the psql client, mount and umount (case 8) through
+subprocess. Each case
 prints a PASS or FAIL line (with the new lines of the relevant logs on a FAIL); the
 last line is `N passed, M failed`; the exit code is 1 if any case failed.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as futures
+import errno
 import hashlib
 import http.client
 import json
@@ -38,6 +42,7 @@ import math
 import os
 import random
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -57,10 +62,11 @@ NGINX = os.environ.get("CLUSTER_NGINX_URL", "")
 PORTS = [int(p) for p in os.environ.get("CLUSTER_REPLICA_PORTS", "").split()]
 LOG_DIR = os.environ.get("CLUSTER_LOG_DIR", os.path.join(ROOT, ".build-cluster-logs"))
 PID_FILE = os.environ.get("CLUSTER_PID_FILE")
-CASES = [int(c) for c in os.environ.get("CLUSTER_CASES", "1 2 3 4 5 6 7").split()]
+CASES = [int(c) for c in os.environ.get("CLUSTER_CASES", "1 2 3 4 5 6 7 8").split()]
 TARGET_SECONDS = float(os.environ.get("CLUSTER_TARGET_SECONDS", "10"))
 SHORT_JOBS = int(os.environ.get("CLUSTER_SHORT_JOBS", "200"))
 PG_DOWN_SECONDS = float(os.environ.get("CLUSTER_PG_DOWN_SECONDS", "5"))
+DISK_FULL_SECONDS = float(os.environ.get("CLUSTER_DISK_FULL_SECONDS", "12"))
 RUN = uuid.uuid4().hex[:8]  # makes this run's Idempotency-Keys unique
 TERMINAL = ("succeeded", "failed", "cancelled")
 STARTED = time.monotonic()
@@ -1088,6 +1094,120 @@ def case_postgres_restart(cluster: Cluster, shared: dict) -> str:
             f"{', '.join(f'{n} {t:.1f} s' for n, t in ready_again.items())} after PostgreSQL was back")
 
 
+def superuser_sql(sql: str) -> None:
+    """One statement as PostgreSQL's superuser (.ci/postgres.sh's pg_superuser_psql)."""
+    database = urllib.parse.urlparse(DB_URL).path.lstrip("/")
+    done = subprocess.run(["bash", "-c", '. "$1/.ci/postgres.sh" && pg_superuser_psql "$2" -c "$3"', "bash", ROOT,
+                           database, sql], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"superuser psql failed ({sql}): {done.stderr.strip()}")
+
+
+def case_disk_full(cluster: Cluster, shared: dict) -> str:
+    """8. The job tables' disk full: their tablespace on a 64 MiB tmpfs, filled by a
+    file for DISK_FULL_SECONDS (12: four lease periods) while a long job runs and jobs
+    are submitted. The job's writes are refused (SQLSTATE 53100); it keeps its lease
+    while the heartbeats still renew it, else it is rescued from its checkpoint."""
+    check(cluster.reference is not None, "no reference run")
+    small = os.path.join(os.environ.get("PG_TMP", ""), "small")
+    check(os.path.isdir(os.path.dirname(small)), "PG_TMP is not set (run .ci/cluster.sh)")
+    os.makedirs(small, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=700", "tmpfs", small],
+                             capture_output=True, text=True)
+    check(mounted.returncode == 0, f"mount -t tmpfs failed (this case needs root): {mounted.stderr.strip()}")
+    filler = os.path.join(small, "filler")
+    moved = False
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(small, "postgres", "postgres")
+        superuser_sql(f"CREATE TABLESPACE bp_small LOCATION '{small}'")
+        superuser_sql("ALTER TABLE jobs SET TABLESPACE bp_small")
+        moved = True
+        superuser_sql("ALTER TABLE job_events SET TABLESPACE bp_small")
+
+        job_id = submit(NGINX, long_request(cluster.epochs))
+        row = cluster.wait_running(job_id, 0.2)
+        with open(filler, "wb") as out:
+            chunk = b"\0" * (1 << 20)
+            try:
+                for _ in range(128):
+                    out.write(chunk)
+                    out.flush()
+            except OSError as error:
+                check(error.errno == errno.ENOSPC, f"filling the tmpfs: {error!r}")
+        say(f"job {job_id} runs on {row['owner']} ({row['progress']:.0%}, attempt {row['attempt']}); "
+            f"the tablespace's tmpfs is full ({os.path.getsize(filler) >> 20} MiB of filler)")
+
+        statuses: dict[str, dict[str, int]] = {}
+        problems: list[str] = []
+        accepted: list[str] = []
+
+        def note(what: str, reply: Reply | None, allowed: tuple) -> None:
+            key = "no answer" if reply is None else str(reply.status)
+            statuses.setdefault(what, {}).setdefault(key, 0)
+            statuses[what][key] += 1
+            if reply is None or reply.status not in allowed:
+                problems.append(f"{what}: {reply!r}")
+            elif reply.status in (429, 503) and "retry-after" not in reply.headers:
+                problems.append(f"{what}: {reply.status} without Retry-After")
+
+        marks = log_marks()
+        deadline = time.monotonic() + DISK_FULL_SECONDS
+        number = 0
+        while time.monotonic() < deadline and len(problems) < 5:
+            number += 1
+            try:
+                reply = call("POST", NGINX, "/train/jobs", short_request(seed=9000 + number, epochs=200), timeout=30)
+            except (OSError, http.client.HTTPException):
+                reply = None
+            note("POST /train/jobs", reply, (202, 429, 503))
+            if reply is not None and reply.status == 202:
+                accepted.append(reply.json()["id"])
+            for what, method, path, body in (("GET /train/jobs/{id}", "GET", f"/train/jobs/{job_id}", None),
+                                             ("POST /gradient", "POST", "/gradient", GRADIENT)):
+                try:
+                    reply = call(method, NGINX, path, body, timeout=30)
+                except (OSError, http.client.HTTPException):
+                    reply = None
+                note(what, reply, (200, 503) if what.startswith("GET") else (200,))
+            time.sleep(0.05)
+        os.remove(filler)
+        check(not problems, "; ".join(problems[:5]) + f" [{statuses}]")
+        # The fault happened: PostgreSQL refused the replicas' writes for want of space.
+        refused = sum(tail(path, 100000, marks.get(path, 0)).count("53100") for path in log_files()
+                      if os.path.basename(path).startswith("r"))
+        check(refused > 0, f"no replica logged SQLSTATE 53100 (disk full): the fault did not happen [{statuses}]")
+
+        snapshot = wait_terminal(NGINX, job_id, 240)
+        final = job_row(job_id)
+        check(snapshot["status"] == "succeeded", f"the long job ended {snapshot['status']}: {json.dumps(snapshot)[:400]}")
+        got = network_hash(snapshot["result"]["network"])
+        check(got == cluster.reference_hash, f"the long job's network sha256 {got} != uninterrupted {cluster.reference_hash}")
+        ended = {}
+        for accepted_id in accepted:
+            status = wait_terminal(NGINX, accepted_id, 120)["status"]
+            ended[status] = ended.get(status, 0) + 1
+        check(set(ended) <= {"succeeded"}, f"jobs accepted while the disk was full ended {ended}")
+        return (f"{number} rounds in {DISK_FULL_SECONDS:.0f} s of a full disk ({refused} writes refused with 53100 in the replicas' "
+                f"logs): {statuses}, every 429 and 503 with Retry-After; the running job "
+                f"finished (attempt {final['attempt']}) with the uninterrupted network ({got[:16]}…); "
+                f"the {len(accepted)} jobs accepted meanwhile all succeeded")
+    finally:
+        if os.path.exists(filler):
+            os.remove(filler)
+        if moved:
+            for table in ("jobs", "job_events"):
+                try:
+                    superuser_sql(f"ALTER TABLE {table} SET TABLESPACE pg_default")
+                except Exception as error:
+                    print(f"cluster.py: moving {table} back: {error}", flush=True)
+        try:
+            superuser_sql("DROP TABLESPACE IF EXISTS bp_small")
+        except Exception as error:
+            print(f"cluster.py: dropping the tablespace: {error}", flush=True)
+        subprocess.run(["umount", small], capture_output=True)
+
+
 def main() -> int:
     for name, value in (("BACKPROP_BIN", BIN), ("BACKPROP_TEST_DATABASE_URL", DB_URL),
                         ("CLUSTER_NGINX_URL", NGINX)):
@@ -1109,10 +1229,11 @@ def main() -> int:
         (5, "SIGTERM to the owner (--shutdown-grace 1): handed over, same network as one process", case_sigterm),
         (6, f"{SHORT_JOBS} short jobs through nginx: all succeed, each ran exactly once", case_many),
         (7, "PostgreSQL restarted under load: no 500, no job lost, ready again", case_postgres_restart),
+        (8, "the job tables' disk full: no 500, the running job and every accepted one finish", case_disk_full),
     ]
     setup_error = None
     try:
-        if any(number in CASES for number in (1, 2, 5, 7)):
+        if any(number in CASES for number in (1, 2, 5, 7, 8)):
             say("memory-mode server: calibration and the uninterrupted reference run")
             cluster.calibrate_and_reference()
         say(f"starting replicas r1 r2 r3 on ports {PORTS} behind nginx at {NGINX}")
