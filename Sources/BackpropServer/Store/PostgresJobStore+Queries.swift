@@ -4,7 +4,7 @@ import NIOCore
 import PostgresNIO
 
 /// The store's SQL, one statement per operation, each atomic on its own. Every
-/// result is read whole on the event loop (`rows(_:logger:)`, in PostgresRows.swift:
+/// result is read whole on the event loop (`rows(_:logger:)`, in PostgresConnection+Rows.swift:
 /// postgres-nio's async row sequence can trap when the server closes). Writes
 /// made for a running job name its lease token, so they change nothing once the
 /// lease is gone. Event numbers come from `jobs.last_seq`, incremented under the

@@ -3,7 +3,7 @@ import NIOCore
 import PostgresNIO
 
 /// The network store's SQL. Every result is read whole on the event loop
-/// (`rows(_:logger:)`, in PostgresRows.swift).
+/// (`rows(_:logger:)`, in PostgresConnection+Rows.swift).
 extension PostgresNetworkStore {
     /// A version without its JSON.
     struct Head: Sendable {
