@@ -151,8 +151,26 @@ final class PostgresJobStore: JobStore {
         detail: "the job store cannot be reached right now; jobs already accepted are kept, retry shortly",
         headers: [.retryAfter: "2"])
 
+    /// 503 while the database answers but cannot take more: SQLSTATE class 53 (a full
+    /// disk, out of memory). The title and `Retry-After` of `unavailable`; the detail
+    /// says what it is, and the store is not marked unreachable (reads go on).
+    static func refused(_ sqlState: String) -> Problem {
+        Problem(
+            .serviceUnavailable, title: "Job store unavailable",
+            detail: "the job store's database cannot store more right now (SQLSTATE \(sqlState): insufficient resources, "
+                + "such as a full disk); jobs already accepted are kept, retry later",
+            headers: [.retryAfter: "2"])
+    }
+
+    /// The SQLSTATE of a PostgreSQL error of class 53 (insufficient resources), else nil.
+    static func insufficientResources(_ error: any Error) -> String? {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState], state.hasPrefix("53") else { return nil }
+        return state
+    }
+
     /// Runs a database operation with a time limit; any failure is a 503 problem
-    /// (logged without secrets) and marks the store unreachable until the next success.
+    /// (logged without secrets) and, unless the database answered that it cannot
+    /// store (`refused`), marks the store unreachable until the next success.
     func database<T: Sendable>(
         timeout: Duration = .seconds(3), _ operation: @escaping @Sendable () async throws -> T
     ) async throws(Problem) -> T {
@@ -167,8 +185,9 @@ final class PostgresJobStore: JobStore {
         } catch {
             if Task.isCancelled { throw Self.unavailable }
             metrics.databaseErrors.increment()
-            state.withLockedValue { $0.reachable = false }
             logger.warning("job store query failed", metadata: ["error": "\(Self.describe(error))"])
+            if let sqlState = Self.insufficientResources(error) { throw Self.refused(sqlState) }
+            state.withLockedValue { $0.reachable = false }
             throw Self.unavailable
         }
     }

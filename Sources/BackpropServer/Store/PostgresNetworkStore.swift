@@ -119,7 +119,8 @@ final class PostgresNetworkStore: NetworkStore {
         detail: "the network store cannot be reached right now; retry shortly", headers: [.retryAfter: "2"])
 
     /// Runs a database operation with a time limit; a failure is a 503 problem (logged
-    /// without secrets). A `Problem` the operation throws is passed on as it is.
+    /// without secrets; its detail names a SQLSTATE of class 53, a full disk, when the
+    /// database answered so). A `Problem` the operation throws is passed on as it is.
     func database<T: Sendable>(
         timeout: Duration = .seconds(3), _ operation: @escaping @Sendable () async throws -> T
     ) async throws(Problem) -> T {
@@ -131,11 +132,18 @@ final class PostgresNetworkStore: NetworkStore {
         } catch let problem as Problem {
             throw problem
         } catch {
-            if !Task.isCancelled {
-                reachable.withLockedValue { $0 = false }
-                errorCounter.increment()
-                logger.warning("network store query failed", metadata: ["error": "\(PostgresJobStore.describe(error))"])
+            if Task.isCancelled { throw Self.unavailable }
+            errorCounter.increment()
+            logger.warning("network store query failed", metadata: ["error": "\(PostgresJobStore.describe(error))"])
+            if let sqlState = PostgresJobStore.insufficientResources(error) {
+                // It answered: not unreachable, but it cannot store (a full disk).
+                throw Problem(
+                    .serviceUnavailable, title: "Network store unavailable",
+                    detail: "the network store's database cannot store more right now (SQLSTATE \(sqlState): "
+                        + "insufficient resources, such as a full disk); retry later",
+                    headers: [.retryAfter: "2"])
             }
+            reachable.withLockedValue { $0 = false }
             throw Self.unavailable
         }
     }
