@@ -85,7 +85,7 @@ import HTTPTypes
 /// | 413 | body over the server's limit |
 /// | 422 | well-typed JSON that makes no sense: a value out of range, an unknown name (activation, loss, init, optimizer), mismatched shapes, ragged matrices, softmax not on the last layer, `cross_entropy` on a non-probability output or with invalid targets, parameters over the limit, work over the synchronous budget, a non-finite result, an answer larger than the memory budget could ever hold (`Answer too large`); an `Idempotency-Key` reused with another body |
 /// | 429 | the compute queue or the training-job queue is full; retry after `Retry-After` seconds |
-/// | 503 | the memory budget has no room for a large body (within `--request-timeout`) or a large answer (`Memory budget full`, `Retry-After`); the server is shutting down and cancelled or refused the computation or the job (`Retry-After`); a training-job route while the job store's database cannot be reached (`Job store unavailable`, `Retry-After: 2`); `GET /health/ready` while the replica should get no traffic; for `GET /openapi.yaml`, a build without the bundled spec |
+/// | 503 | the memory budget has no room for a large body (within `--request-timeout`) or a large answer (`Memory budget full`, `Retry-After`); the server is shutting down and cancelled or refused the computation or the job (`Retry-After`); a training-job route while the job store's database cannot be reached, or answers that it cannot store (a full disk, SQLSTATE class 53, named in the `detail`) (`Job store unavailable`, `Retry-After: 2`); `GET /health/ready` while the replica should get no traffic; for `GET /openapi.yaml`, a build without the bundled spec |
 ///
 /// A 500 means a bug in the service, never bad input.
 ///

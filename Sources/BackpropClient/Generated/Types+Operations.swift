@@ -1613,7 +1613,7 @@ public enum Operations {
                     }
                 }
             }
-            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
+            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. The same answer, its `detail` naming the SQLSTATE, when the database answers that it cannot store (a full disk, SQLSTATE class 53); reads and `GET /health/ready` then go on. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//train/jobs/get(listTrainingJobs)/responses/503`.
             ///
@@ -2047,7 +2047,7 @@ public enum Operations {
                     }
                 }
             }
-            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
+            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. The same answer, its `detail` naming the SQLSTATE, when the database answers that it cannot store (a full disk, SQLSTATE class 53); reads and `GET /health/ready` then go on. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//train/jobs/post(createTrainingJob)/responses/503`.
             ///
@@ -2375,7 +2375,7 @@ public enum Operations {
                     }
                 }
             }
-            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
+            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. The same answer, its `detail` naming the SQLSTATE, when the database answers that it cannot store (a full disk, SQLSTATE class 53); reads and `GET /health/ready` then go on. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//train/jobs/{id}/get(getTrainingJob)/responses/503`.
             ///
@@ -2646,7 +2646,7 @@ public enum Operations {
                     }
                 }
             }
-            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
+            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. The same answer, its `detail` naming the SQLSTATE, when the database answers that it cannot store (a full disk, SQLSTATE class 53); reads and `GET /health/ready` then go on. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//train/jobs/{id}/delete(cancelTrainingJob)/responses/503`.
             ///
@@ -2941,7 +2941,7 @@ public enum Operations {
                     }
                 }
             }
-            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
+            /// The job store cannot be reached (PostgreSQL store only; title `Job store unavailable`, `Retry-After: 2`): nothing already accepted is lost, and `/forward`, `/gradient` and `/train` still work. The same answer, its `detail` naming the SQLSTATE, when the database answers that it cannot store (a full disk, SQLSTATE class 53); reads and `GET /health/ready` then go on. Or the server is shutting down and takes no new jobs (title `Shutting down`, `Retry-After: 1`); retry, and a load balancer sends the retry to another replica. Or the memory budget has no room for a large body or answer (title `Memory budget full`, `Retry-After`).
             ///
             /// - Remark: Generated from `#/paths//train/jobs/{id}/events/get(trainingJobEvents)/responses/503`.
             ///
