@@ -12,7 +12,8 @@ import PostgresNIO
 /// backend, under load. The trap took down a replica in the cluster suite. Its
 /// `EventLoopFuture` query instead collects the rows on the event loop and asks for the
 /// next ones as each batch lands, so the stream never waits for a reader, and the close
-/// reaches the caller as a thrown `PSQLError`. `PostgresRowsTests` shows both.
+/// reaches the caller as a thrown `PSQLError` (or `Closed`, below, when the connection
+/// closed before the statement was written). `PostgresRowsTests` shows both.
 ///
 /// The cost is that a result is held whole before the first row is decoded; every
 /// caller collected its rows into an array anyway, and results are bounded (`LIMIT`).
